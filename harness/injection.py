@@ -237,7 +237,8 @@ class FitInjector:
             params = dict(bound.arguments)
             params.pop("self", None)
             extra = params.pop("kwargs", {}) or {}
-            params["callbacks"] = injector._callbacks_for_fit(params, list(params["callbacks"] or []))
+            user_callbacks = list(params["callbacks"] or [])
+            params["callbacks"] = injector._callbacks_for_fit(params, user_callbacks)
             record = injector.fits[-1]
             start = time.perf_counter()
             try:
@@ -251,14 +252,9 @@ class FitInjector:
 
         def evaluate(model: keras.Model, *args: Any, **kwargs: Any) -> Any:
             result = original_evaluate(model, *args, **kwargs)
-            names = list(model.metrics_names)
-            values = result if isinstance(result, list) else [result]
-            if isinstance(result, dict):
-                injector.evaluations.append({k: float(v) for k, v in result.items()})
-            elif len(values) == len(names):
-                injector.evaluations.append({n: float(v) for n, v in zip(names, values)})
-            else:
-                injector.evaluations.append({"loss": float(np.asarray(values[0]))})
+            # After evaluate() the metric objects hold the evaluation's results, by name.
+            logs = model.get_metrics_result()
+            injector.evaluations.append({k: float(np.asarray(v)) for k, v in logs.items()})
             return result
 
         keras.Model.fit = fit

@@ -1,0 +1,50 @@
+"""Closed vocabularies of the case metadata (documented in ``bugs/README.md``)."""
+
+ORIGINS = ("stackoverflow", "github")
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+STATUSES = ("active", "deprecated")
+VARIANTS = ("buggy", "patched")
+#: How a case's losses treat Keras 3's hidden logits (see ``harness/semantics.py``).
+SEMANTICS = ("keras2", "keras3")
+PROFILES = ("quick", "full")
+
+#: Fault categories. A case lists every one its patch fixes, the primary one first.
+CATEGORIES = (
+    "wrong_activation",  # an activation function that cannot work (1-unit softmax, relu output)
+    "missing_activation",  # a layer that needs a non-linearity has none
+    "wrong_loss",  # loss does not fit the task or output (MSE on classes, BCE on 3 classes)
+    "learning_rate",  # learning rate too high or too low
+    "optimizer",  # optimizer choice or its other settings (momentum, decay)
+    "input_normalisation",  # inputs not scaled / standardised
+    "data_preprocessing",  # labels or inputs encoded or transformed wrongly
+    "initialisation",  # weight or bias initialisers
+    "architecture",  # number or width of layers, kernel sizes, dropout rate
+    "batch_size",
+    "epochs",  # training too short or too long
+    "metric",  # the metric measures the wrong thing; the model itself may be fine
+    "none",  # no fault (negative control)
+)
+
+#: What the case's fault is located in: a layer, or a part of the set-up with no layer.
+TARGETS = ("layer", "hyperparameter", "optimizer", "loss", "data", "model", "none")
+
+#: What the buggy program shows when it runs.
+SYMPTOMS = (
+    "nan_loss",  # loss (or weights) become NaN/Inf
+    "no_learning",  # loss and/or accuracy frozen from the start
+    "slow_convergence",  # learns, but far slower or worse than the fix
+    "low_accuracy",  # trains to a clearly worse accuracy/loss than the fix
+    "constant_output",  # the network outputs a constant
+    "dead_units",  # activations stuck at zero
+    "none",  # nothing wrong (negative control)
+)
+
+#: Columns of the paper's result tables (Tables VI and VII).
+PAPER_TOOLS = (
+    "terminate_on_nan",
+    "early_stopping_loss",
+    "early_stopping_accuracy",
+    "keras_union",
+    "deeplocalize",  # the callback
+    "deeplocalize_tool",  # the imperative tool (Stack Overflow cases only)
+)
