@@ -62,15 +62,17 @@ class EarlyStoppingLossDetector(_KerasCallbackDetector):
 class EarlyStoppingAccuracyDetector(_KerasCallbackDetector):
     """``keras.callbacks.EarlyStopping(monitor='accuracy', patience=1)``.
 
-    When the program logs no ``accuracy`` (e.g. a regression), Keras warns and never stops, so
-    the run is not detected, exactly as in the paper's setting.
+    ``mode='max'`` is explicit: Keras 2.2's ``mode='auto'`` chose ``max`` for any monitor whose
+    name contains ``acc``, while Keras 3's ``auto`` raises when the program has no metric named
+    ``accuracy``. When the program logs no ``accuracy`` (e.g. a regression), Keras warns and
+    never stops, so the run is not detected, as in the paper's setting.
     """
 
     name = "early_stopping_accuracy"
     description = "Keras EarlyStopping(monitor='accuracy', patience=1)"
 
     def _make(self) -> list[keras.callbacks.Callback]:
-        return [keras.callbacks.EarlyStopping(monitor="accuracy", patience=1)]
+        return [keras.callbacks.EarlyStopping(monitor="accuracy", patience=1, mode="max")]
 
 
 class KerasUnionDetector(_KerasCallbackDetector):
