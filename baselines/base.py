@@ -17,9 +17,10 @@ import abc
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import keras
+if TYPE_CHECKING:  # keep `import baselines` free of TensorFlow for the harness process
+    import keras
 
 #: What a finding blames. ``layer`` findings carry a layer index/name; the others name a part of
 #: the training set-up that has no layer.

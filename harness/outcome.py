@@ -53,6 +53,10 @@ def make_records(
         status = exec_result.killed_for
         error = {"type": status, "message": f"killed by the {executor} executor: {status}",
                  "stderr_tail": _tail(unit_dir / STDERR_LOG)}
+    elif result is None and (exec_result.detail or {}).get("executor_error"):
+        status = "crashed"
+        error = {"type": exec_result.detail.get("error_type", "executor_unavailable"),
+                 "message": exec_result.detail["executor_error"]}
     elif result is None:
         status = "crashed"
         error = {"type": "crashed",
@@ -97,18 +101,7 @@ def make_records(
     records = []
     for tool in spec.tools:
         record = dict(base, key=spec.record_key(tool), tool=tool)
-        record["tool_version"] = _tool_version(tool)
+        record["tool_version"] = (result.get("tool_versions") or {}).get(tool)
         record["verdict"] = None if tool == NO_TOOL else verdicts.get(tool)
         records.append(record)
     return records
-
-
-def _tool_version(tool: str) -> str | None:
-    if tool == NO_TOOL:
-        return None
-    from baselines import registry
-
-    try:
-        return registry.get_class(tool).version
-    except (registry.UnknownToolError, registry.ToolLoadError):
-        return None

@@ -100,23 +100,37 @@ def write_run_json(run_dir: Path, config: RunConfig, executor: Executor) -> None
 
 
 def run_unit(spec: RunSpec, run_dir: Path, executor: Executor, attempt: int) -> list[dict]:
-    """Run one unit from a clean unit folder and append its records. Never raises for the unit's
-    own failures; an executor infrastructure error becomes a ``crashed`` record."""
-    from harness.executors import ExecResult
+    """Run one unit from a clean unit folder and append its records; return the last attempt's.
 
-    unit_dir = run_dir / spec.log_dir
-    if unit_dir.exists():
-        shutil.rmtree(unit_dir)
-    unit_dir.mkdir(parents=True)
-    spec.write(unit_dir / SPEC_FILE)
-    try:
-        result = executor.run(spec, unit_dir)
-    except Exception as exc:  # the executor's own infrastructure failed; record, go on
-        (unit_dir / "executor-error.log").write_text(f"{type(exc).__name__}: {exc}\n")
-        result = ExecResult(exit_code=None, killed_for=None, wall_s=0.0,
-                            detail={"executor_error": f"{type(exc).__name__}: {exc}"})
-    unit_records = make_records(spec, result, unit_dir, run_dir, executor.name, attempt)
-    records.append(run_dir, unit_records)
+    The unit's own failures (crash, timeout, OOM, error) become records. An attempt the executor
+    lost (:class:`UnitLost`, e.g. a Ray node died) is recorded as ``crashed`` and retried up to
+    ``executor.max_retries`` times. When the executor's infrastructure fails
+    (:class:`ExecutorUnavailable`) the unit is recorded as ``crashed`` with that reason and the
+    exception is re-raised, so the run stops instead of burning every remaining unit.
+    """
+    from harness.executors import ExecResult, ExecutorUnavailable, UnitLost
+
+    for number in range(attempt, attempt + executor.max_retries + 1):
+        unit_dir = run_dir / spec.log_dir
+        if unit_dir.exists():
+            shutil.rmtree(unit_dir)
+        unit_dir.mkdir(parents=True)
+        spec.write(unit_dir / SPEC_FILE)
+        failure: Exception | None = None
+        try:
+            result = executor.run(spec, unit_dir)
+        except (ExecutorUnavailable, UnitLost) as exc:
+            failure = exc
+            kind = "lost" if isinstance(exc, UnitLost) else "executor_unavailable"
+            (unit_dir / "executor-error.log").write_text(f"{kind}: {exc}\n")
+            result = ExecResult(exit_code=None, killed_for=None, wall_s=0.0,
+                                detail={"executor_error": str(exc), "error_type": kind})
+        unit_records = make_records(spec, result, unit_dir, run_dir, executor.name, number)
+        records.append(run_dir, unit_records)
+        if isinstance(failure, ExecutorUnavailable):
+            raise failure
+        if failure is None:
+            break
     return unit_records
 
 
@@ -132,11 +146,19 @@ def run_many(
     todo, attempts = pending(specs, run_dir)
     written: list[dict[str, Any]] = []
     lock = threading.Lock()
+    abort = threading.Event()
+
+    def guarded(spec: RunSpec) -> list[dict[str, Any]]:
+        if abort.is_set():  # the executor's infrastructure failed: start nothing new
+            return []
+        try:
+            return run_unit(spec, run_dir, executor, attempts[spec.unit_key])
+        except BaseException:
+            abort.set()
+            raise
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {
-            pool.submit(run_unit, spec, run_dir, executor, attempts[spec.unit_key]): spec
-            for spec in todo
-        }
+        futures = {pool.submit(guarded, spec): spec for spec in todo}
         try:
             for future in as_completed(futures):
                 unit_records = future.result()
@@ -144,7 +166,10 @@ def run_many(
                     written.extend(unit_records)
                 if on_done:
                     on_done(futures[future], unit_records)
-        except KeyboardInterrupt:
+        except BaseException:
+            # Ctrl-C or the executor's infrastructure failed: start nothing new; units in
+            # flight finish (their executor cleans up) and are recorded before we re-raise.
+            abort.set()
             for future in futures:
                 future.cancel()
             raise

@@ -35,6 +35,8 @@ class RunSpec:
         timeout_s: Hard wall-clock limit for the whole unit.
         memory_mb: Memory cap for the unit's processes.
         bench_root: Folder holding ``bugs/`` and ``patches/``.
+        case_digest: Content hash of the case when the unit was planned.
+        extra: Further options; ``extra["params"]`` overrides the profile's parameters.
     """
 
     run_id: str

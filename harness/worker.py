@@ -86,7 +86,8 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
 
         case = load_case(Path(spec.bench_root), spec.case_id)
         script = prepare_program(spec, out_dir)
-        os.environ["DEEPLOCALIZE_PARAMS"] = json.dumps(case.params(spec.profile))
+        overrides = {**case.params(spec.profile), **spec.extra.get("params", {})}
+        os.environ["DEEPLOCALIZE_PARAMS"] = json.dumps(overrides)
 
         import keras
         import tensorflow as tf
@@ -117,6 +118,7 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
                                    "traceback": traceback.format_exc()}
                 traceback.print_exc()
         result["verdicts"] = {n: v.to_json() for n, v in injector.verdicts().items()}
+        result["tool_versions"] = {n: d.version for n, d in detectors.items()}
         result["training"] = summarize(injector.fits, injector.evaluations)
         result["data"] = dict(datasets.USED)
         result["params"] = dict(params.USED)

@@ -42,6 +42,8 @@ class Executor(abc.ABC):
     """Runs the worker for one unit somewhere. Must be safe to call from several threads."""
 
     name: ClassVar[str]
+    #: How many times the runner retries a unit whose attempt raised :class:`UnitLost`.
+    max_retries: int = 0
 
     @abc.abstractmethod
     def run(self, spec: RunSpec, unit_dir: Path) -> ExecResult:
@@ -55,11 +57,42 @@ class Executor(abc.ABC):
         """Facts about the executor for ``run.json``."""
         return {"name": self.name}
 
+    def preflight(self) -> dict:
+        """Check, before any unit runs, that the executor can work; raise with the fix if not."""
+        return {}
+
+
+EXECUTORS = ("local", "docker", "ray")
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The executor's infrastructure failed (engine or cluster gone); not the unit's fault.
+
+    The runner records the unit that hit it and stops the run with this message; rerunning the
+    same run id resumes.
+    """
+
+
+class UnitLost(RuntimeError):
+    """The unit's task or node was lost (e.g. a Ray node died); the attempt may be retried.
+
+    The runner records the lost attempt as ``crashed`` and retries up to the executor's
+    ``max_retries`` times.
+    """
+
 
 def get_executor(name: str, **options: object) -> Executor:
-    """Create the executor registered under ``name``."""
+    """Create the executor registered under ``name`` with its options."""
     if name == "local":
         from harness.executors.local import LocalExecutor
 
         return LocalExecutor()
-    raise ValueError(f"unknown executor {name!r}; available: local")
+    if name == "docker":
+        from harness.executors.docker import DockerExecutor
+
+        return DockerExecutor(**options)
+    if name == "ray":
+        from harness.executors.ray import RayExecutor
+
+        return RayExecutor(**options)
+    raise ValueError(f"unknown executor {name!r}; available: {', '.join(EXECUTORS)}")

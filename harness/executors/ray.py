@@ -1,0 +1,150 @@
+"""Run units as Ray tasks, for users who outgrow one machine.
+
+Each unit becomes one Ray task that asks for the unit's CPUs and memory as Ray resources and,
+on whichever node runs it, runs the worker through the local or the Docker executor (so the
+timeout and memory cap are enforced where the process runs). The task sends the unit's files
+(result, history, logs, program copy) back to the driver, which writes them into the run
+directory. The benchmark root must exist at the same path on every node (a shared file system
+or the same checkout).
+
+A task or node that is lost raises :class:`~harness.executors.UnitLost`; the runner records the
+lost attempt and retries it a bounded number of times. Ray has no per-task timeout, so the driver
+waits for the unit's deadline plus a margin and then cancels the task as a backstop.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.executors import ExecResult, Executor, ExecutorUnavailable, UnitLost
+from harness.spec import RunSpec
+
+BACKSTOP_MARGIN_S = 120
+MAX_FILE_BYTES = 32 * 2**20
+
+
+def _collect(folder: Path) -> dict[str, bytes]:
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            if len(data) > MAX_FILE_BYTES:
+                data = data[-MAX_FILE_BYTES:]
+            files[path.relative_to(folder).as_posix()] = data
+    return files
+
+
+def run_on_node(spec_json: dict[str, Any], inner: str, inner_options: dict[str, Any]):
+    """The body of a Ray task: run one unit with the inner executor in a node-local folder."""
+    from harness.executors import SPEC_FILE, get_executor
+
+    spec = RunSpec.from_json(spec_json)
+    executor = get_executor(inner, **inner_options)
+    executor.preflight()
+    with tempfile.TemporaryDirectory(prefix="deeplocalize-unit-") as tmp:
+        unit_dir = Path(tmp)
+        spec.write(unit_dir / SPEC_FILE)
+        result = executor.run(spec, unit_dir)
+        detail = dict(result.detail or {}, node=os.uname().nodename, inner=inner)
+        return {
+            "exit_code": result.exit_code, "killed_for": result.killed_for,
+            "wall_s": result.wall_s, "peak_rss_mb": result.peak_rss_mb, "detail": detail,
+        }, _collect(unit_dir)
+
+
+class RayExecutor(Executor):
+    """Submits every unit as a Ray task.
+
+    Args:
+        address: Ray cluster address (``ray://...`` or ``host:port``); ``None`` starts a local
+            Ray instance on this machine.
+        inner: ``local`` or ``docker``: how the task runs the worker on its node.
+        cpus: CPUs each unit asks Ray for.
+        inner_options: Options of the inner executor (e.g. the Docker image).
+        max_retries: How many times a lost unit is retried.
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        address: str | None = None,
+        inner: str = "local",
+        cpus: float = 1.0,
+        inner_options: dict[str, Any] | None = None,
+        max_retries: int = 2,
+    ) -> None:
+        if inner not in ("local", "docker"):
+            raise ValueError(f"inner must be 'local' or 'docker', got {inner!r}")
+        if cpus <= 0:
+            raise ValueError(f"cpus must be > 0, got {cpus}")
+        self.address = address
+        self.inner = inner
+        self.cpus = cpus
+        self.inner_options = dict(inner_options or {})
+        self.max_retries = max_retries
+        self._remote = None
+
+    def _ray(self):
+        try:
+            import ray
+        except ImportError as exc:
+            raise ExecutorUnavailable(
+                "the ray executor needs Ray: pip install 'deeplocalize[ray]'"
+            ) from exc
+        return ray
+
+    def preflight(self) -> dict[str, Any]:
+        ray = self._ray()
+        if not ray.is_initialized():
+            try:
+                if self.address:
+                    ray.init(address=self.address, log_to_driver=False)
+                else:
+                    ray.init(include_dashboard=False, log_to_driver=False)
+            except Exception as exc:  # ray raises ConnectionError, RuntimeError, ...
+                raise ExecutorUnavailable(
+                    f"cannot start or reach Ray at {self.address or 'a local instance'}: {exc}"
+                ) from exc
+        self._remote = ray.remote(run_on_node)
+        return {"resources": ray.cluster_resources()}
+
+    def describe(self) -> dict[str, Any]:
+        info = self.preflight() if self._remote is None else {}
+        return {"name": self.name, "address": self.address or "local", "inner": self.inner,
+                "cpus": self.cpus, "max_retries": self.max_retries, **info}
+
+    def run(self, spec: RunSpec, unit_dir: Path) -> ExecResult:
+        ray = self._ray()
+        if self._remote is None:
+            self.preflight()
+        start = time.perf_counter()
+        task = self._remote.options(
+            num_cpus=self.cpus, memory=spec.memory_mb * 2**20, max_retries=0,
+        ).remote(spec.to_json(), self.inner, self.inner_options)
+        ready, _ = ray.wait([task], timeout=spec.timeout_s + BACKSTOP_MARGIN_S)
+        if not ready:
+            ray.cancel(task, force=True)
+            return ExecResult(exit_code=None, killed_for="timeout",
+                              wall_s=round(time.perf_counter() - start, 4),
+                              detail={"ray": "cancelled by the driver's backstop deadline"})
+        try:
+            outcome, files = ray.get(task)
+        except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                ray.exceptions.ObjectLostError, ray.exceptions.TaskCancelledError,
+                ray.exceptions.RaySystemError) as exc:
+            raise UnitLost(f"Ray lost unit {spec.unit_key}: {type(exc).__name__}: {exc}") from exc
+        except ray.exceptions.RayTaskError as exc:
+            cause = exc.cause if hasattr(exc, "cause") else exc
+            if isinstance(cause, ExecutorUnavailable):
+                raise ExecutorUnavailable(str(cause)) from exc
+            raise UnitLost(f"Ray task for {spec.unit_key} failed: {cause}") from exc
+        for rel, data in files.items():
+            target = unit_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return ExecResult(**outcome)
