@@ -93,9 +93,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=1)
     run.add_argument("--timeout", type=float, default=900.0, help="seconds per unit")
     run.add_argument("--memory", type=int, default=6144, help="MiB per unit")
-    run.add_argument("--executor", default="local", choices=["local"])
+    run.add_argument("--executor", default="local", choices=["local", "docker", "ray"])
+    run.add_argument("--image", help="docker: runner image (default deeplocalize/runner:latest)")
+    run.add_argument("--cpus", type=float, default=1.0, help="docker/ray: CPUs per unit")
+    run.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"),
+                     help="ray: cluster address (default $RAY_ADDRESS; none starts a local Ray)")
+    run.add_argument("--ray-inner", choices=["local", "docker"], default="local",
+                     help="ray: where each task runs the worker on its node")
     run.add_argument("--run-id")
     run.add_argument("--runs-dir", default="runs")
+
+    image = cmd("image", "build or inspect the Docker runner image",
+                "deeplocalize image build", "deeplocalize image build --base python:3.11-slim")
+    image.add_argument("action", choices=["build", "show"])
+    image.add_argument("--base", help="base image with Python 3.11 (self-contained image); "
+                                      "default: offline image using this machine's Python")
+    image.add_argument("--tag", default=None, help="tag (default deeplocalize/runner:latest)")
+
+    clean = cmd("clean", "remove containers a run left behind (by label)",
+                "deeplocalize clean 20261125-120000", "deeplocalize clean --all")
+    clean.add_argument("run_id", nargs="?")
+    clean.add_argument("--all", action="store_true", help="every deeplocalize container")
 
     score = cmd("score", "score a run (pure: reads records, never re-runs)",
                 "deeplocalize score 20261125-120000", "deeplocalize score RUN --json")
@@ -103,10 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true")
     score.add_argument("--runs-dir", default="runs")
 
-    report = cmd("report", "write a run's report files", "deeplocalize report RUN")
+    report = cmd("report", "write a run's report (HTML, Markdown, CSV; pure: never re-runs)",
+                 "deeplocalize report RUN", "deeplocalize report RUN --format md,csv --out /tmp/r")
     report.add_argument("run_id")
     report.add_argument("--runs-dir", default="runs")
     report.add_argument("--out", help="folder (default: the run's report/)")
+    report.add_argument("--format", default="html,md,csv",
+                        help="comma-separated: html, md, csv (default all)")
 
     diag = cmd("diagnose", "run any training script with DeepLocalize attached to every fit",
                "deeplocalize diagnose train.py --epochs 5", "deeplocalize diagnose --json train.py")
@@ -123,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler = {
             "cases": _cases, "tools": _tools, "run": _run, "score": _score,
-            "report": _report, "diagnose": _diagnose,
+            "report": _report, "diagnose": _diagnose, "image": _image, "clean": _clean,
         }[args.command]
         return handler(args, root)
-    except (ValueError, KeyError, FileNotFoundError) as exc:
+    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"deeplocalize: error: {message}", file=sys.stderr)
         return 2
@@ -192,7 +213,36 @@ def _new_run_id(prefix: str = "") -> str:
     return prefix + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
-def _execute(config, cases, root: Path, runs_dir: Path) -> Path:
+def _image(args: argparse.Namespace, root: Path) -> int:
+    from harness import images
+
+    tag = args.tag or images.DEFAULT_IMAGE
+    info = images.build(base=args.base, tag=tag) if args.action == "build" else images.describe(tag)
+    print(f"{info['tag']}  mode={info['mode']}  id={info['id']}")
+    return 0
+
+
+def _clean(args: argparse.Namespace, root: Path) -> int:
+    from harness.executors.docker import clean
+
+    if not args.run_id and not args.all:
+        raise ValueError("name a run id, or pass --all to remove every deeplocalize container")
+    removed = clean(None if args.all else args.run_id)
+    print(f"removed {len(removed)} container(s)" + "".join(f"\n  {n}" for n in removed))
+    return 0
+
+
+def _executor_options(args: argparse.Namespace) -> dict:
+    if args.executor == "docker":
+        return {"cpus": args.cpus, **({"image": args.image} if args.image else {})}
+    if args.executor == "ray":
+        inner = {"cpus": args.cpus, **({"image": args.image} if args.image else {})}
+        return {"address": args.ray_address, "inner": args.ray_inner, "cpus": args.cpus,
+                "inner_options": inner if args.ray_inner == "docker" else {}}
+    return {}
+
+
+def _execute(config, cases, root: Path, runs_dir: Path, options: dict | None = None) -> Path:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.executors import get_executor
@@ -200,7 +250,8 @@ def _execute(config, cases, root: Path, runs_dir: Path) -> Path:
 
     run_dir = runs_dir / config.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    executor = get_executor(config.executor)
+    executor = get_executor(config.executor, **(options or {}))
+    executor.preflight()
     write_run_json(run_dir, config, executor)
     specs = plan(config, cases, root)
     todo, _ = pending(specs, run_dir)
@@ -284,30 +335,25 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         profile=args.profile, semantics=args.semantics, shared=args.shared,
         timeout_s=args.timeout, memory_mb=args.memory, jobs=args.jobs, executor=args.executor,
     )
-    run_dir = _execute(config, cases, root, Path(args.runs_dir))
+    run_dir = _execute(config, cases, root, Path(args.runs_dir), _executor_options(args))
     return _print_scores(run_dir, root, as_json=False, write_report=True)
 
 
 def _print_scores(run_dir: Path, root: Path, as_json: bool, write_report: bool) -> int:
-    from harness import records
-    from harness.cases import load_cases
-    from harness.scoring import score
-    from reports.tables import score_table_markdown, write_reports
+    from reports.render import load_run
+    from reports.render import write_report as write_report_files
+    from reports.tables import score_table_markdown
 
-    latest = records.latest(run_dir)
-    if not latest:
-        raise FileNotFoundError(f"{run_dir}: no records (is the run id right?)")
-    case_ids = sorted({r["case_id"] for r in latest.values()})
-    cases = {c.id: c for c in load_cases(root, case_ids)}
-    scores = score(cases, latest.values())
+    data = load_run(run_dir, root)
+    scores = data.scores
     (run_dir / "scores.json").write_text(json.dumps(scores, indent=1, allow_nan=False))
     if as_json:
         print(json.dumps(scores, indent=1))
         return 0
-    print(score_table_markdown(scores, cases))
+    print(score_table_markdown(scores))
     if write_report:
-        paths = write_reports(run_dir, scores, cases, latest)
-        print("report: " + ", ".join(str(p) for p in paths))
+        paths = write_report_files(data)
+        print(f"report: {paths[0].parent / 'index.html'} ({len(paths)} files)")
     return 0
 
 
@@ -316,19 +362,11 @@ def _score(args: argparse.Namespace, root: Path) -> int:
 
 
 def _report(args: argparse.Namespace, root: Path) -> int:
-    from harness import records
-    from harness.cases import load_cases
-    from harness.scoring import score
-    from reports.tables import write_reports
+    from reports.render import load_run, parse_formats, write_report
 
-    run_dir = Path(args.runs_dir) / args.run_id
-    latest = records.latest(run_dir)
-    if not latest:
-        raise FileNotFoundError(f"{run_dir}: no records (is the run id right?)")
-    cases = {c.id: c for c in load_cases(root, sorted({r["case_id"] for r in latest.values()}))}
-    paths = write_reports(run_dir, score(cases, latest.values()), cases, latest,
-                          Path(args.out) if args.out else None)
-    for path in paths:
+    formats = parse_formats(args.format)
+    data = load_run(Path(args.runs_dir) / args.run_id, root)
+    for path in write_report(data, formats=formats, out=Path(args.out) if args.out else None):
         print(path)
     return 0
 

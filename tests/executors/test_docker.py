@@ -109,8 +109,9 @@ def test_same_verdict_locally_and_in_docker(docker_image, tmp_path, bench, case_
     local, inside = _only(tmp_path / "local"), _only(tmp_path / "docker")
     assert local["status"] == inside["status"] == "completed"
     assert local["verdict"]["detected"] == inside["verdict"]["detected"]
+    local_stop, inside_stop = local["verdict"]["stop"] or {}, inside["verdict"]["stop"] or {}
     for key in ("fit_index", "epoch", "batch", "iteration"):
-        assert (local["verdict"]["stop"] or {}).get(key) == (inside["verdict"]["stop"] or {}).get(key)
+        assert local_stop.get(key) == inside_stop.get(key)
 
 
 def test_clean_removes_leftover_containers_by_label(docker_image) -> None:
