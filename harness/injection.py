@@ -222,6 +222,7 @@ class FitInjector:
         self.fits: list[FitRecord] = []
         self.evaluations: list[dict[str, float]] = []
         self._clock = _Clock()
+        self._fit_depth = 0
         self._saved: dict[str, Any] = {}
 
     def __enter__(self) -> FitInjector:
@@ -241,9 +242,11 @@ class FitInjector:
             params["callbacks"] = injector._callbacks_for_fit(params, user_callbacks)
             record = injector.fits[-1]
             start = time.perf_counter()
+            injector._fit_depth += 1
             try:
                 history = original_fit(model, **params, **extra)
             finally:
+                injector._fit_depth -= 1
                 record.train_s = time.perf_counter() - start
             record.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
             record.epochs_run = len(history.epoch)
@@ -252,6 +255,8 @@ class FitInjector:
 
         def evaluate(model: keras.Model, *args: Any, **kwargs: Any) -> Any:
             result = original_evaluate(model, *args, **kwargs)
+            if injector._fit_depth:  # fit's own validation pass, not the program's evaluate()
+                return result
             # After evaluate() the metric objects hold the evaluation's results, by name.
             logs = model.get_metrics_result()
             injector.evaluations.append({k: float(np.asarray(v)) for k, v in logs.items()})

@@ -71,3 +71,20 @@ def test_fit_is_restored_after_the_context() -> None:
     with FitInjector({}, passive=True):
         assert keras.Model.fit is not original
     assert keras.Model.fit is original
+
+
+def test_only_the_programs_own_evaluate_calls_are_recorded(tmp_path: Path) -> None:
+    """fit's validation pass is not an evaluation of the program; evaluate() afterwards is."""
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import keras, numpy as np\n"
+        "x = np.ones((16, 2), 'float32'); y = np.ones((16, 1), 'float32')\n"
+        "m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\n"
+        "m.compile('sgd', 'mse')\n"
+        "m.fit(x, y, epochs=2, validation_data=(x, y), verbose=0)\n"
+        "m.evaluate(x, y, verbose=0)\n"
+    )
+    injector = FitInjector({}, passive=True)
+    with injector:
+        run_program(script)
+    assert len(injector.evaluations) == 1
