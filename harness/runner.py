@@ -68,16 +68,30 @@ def plan(config: RunConfig, cases: Iterable[Case], bench_root: Path) -> list[Run
     return specs
 
 
+def is_current(record: dict[str, Any] | None, spec: RunSpec) -> bool:
+    """A completed record that still answers ``spec``: same case content, profile and semantics.
+
+    A record made before the case's program, metadata or patch changed (another digest), or
+    under another profile or loss semantics, is stale and its unit runs again.
+    """
+    return (
+        record is not None
+        and record.get("status") == "completed"
+        and record.get("case_digest") == spec.case_digest
+        and record.get("profile") == spec.profile
+        and record.get("semantics") == spec.semantics
+    )
+
+
 def pending(specs: list[RunSpec], run_dir: Path) -> tuple[list[RunSpec], dict[str, int]]:
-    """Units still to run (not every tool completed) and each unit's next attempt number."""
+    """Units still to run (some tool lacks a current completed record) and each unit's next
+    attempt number."""
     latest = records.latest(run_dir)
     attempts: dict[str, int] = {}
     for record in records.read_all(run_dir):
         attempts[record["unit"]] = max(attempts.get(record["unit"], 0), record["attempt"])
-    todo = [
-        s for s in specs
-        if not all(latest.get(s.record_key(t), {}).get("status") == "completed" for t in s.tools)
-    ]
+    todo = [s for s in specs
+            if not all(is_current(latest.get(s.record_key(t)), s) for t in s.tools)]
     return todo, {s.unit_key: attempts.get(s.unit_key, 0) + 1 for s in todo}
 
 

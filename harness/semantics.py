@@ -28,13 +28,32 @@ def _probability_space(output: Any, from_logits: bool, op_type: str, fn_name: st
     return output, from_logits
 
 
+def _matched_only(output: Any, from_logits: bool, op_type: str, fn_name: str):
+    """tf.keras 2.x: logits only from the input of the matching activation op, else as given."""
+    import tensorflow as tf
+
+    op = getattr(output, "op", None)
+    if (
+        not from_logits
+        and op is not None
+        and not isinstance(output, (tf.__internal__.EagerTensor, tf.Variable))
+        and op.type == op_type
+        and len(op.inputs) == 1
+    ):
+        return op.inputs[0], True
+    return output, from_logits
+
+
+_REPLACEMENTS = {"keras2": _probability_space, "tfkeras": _matched_only}
+
+
 def apply(semantics: str) -> None:
     """Make this process's Keras losses follow ``semantics`` (``keras2`` or ``keras3``).
 
     Raises:
         ValueError: unknown semantics.
-        RuntimeError: ``keras2`` on a Keras build whose TensorFlow backend no longer has the
-            hook this relies on (``keras.src.backend.tensorflow.nn._get_logits``).
+        RuntimeError: ``keras2``/``tfkeras`` on a Keras build whose TensorFlow backend no longer
+            has the hook this relies on (``keras.src.backend.tensorflow.nn._get_logits``).
     """
     if semantics not in SEMANTICS:
         raise ValueError(f"semantics must be one of {SEMANTICS}, got {semantics!r}")
@@ -52,4 +71,4 @@ def apply(semantics: str) -> None:
                 f"Keras ({keras.__version__}) lacks; run with --semantics keras3 or pin Keras 3.15"
             )
         _ORIGINAL["_get_logits"] = tf_nn._get_logits
-    tf_nn._get_logits = _probability_space if semantics == "keras2" else _ORIGINAL["_get_logits"]
+    tf_nn._get_logits = _REPLACEMENTS.get(semantics, _ORIGINAL["_get_logits"])

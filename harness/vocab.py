@@ -5,7 +5,7 @@ TASKS = ("binary", "multiclass", "multilabel", "regression")
 STATUSES = ("active", "deprecated")
 VARIANTS = ("buggy", "patched")
 #: How a case's losses treat Keras 3's hidden logits (see ``harness/semantics.py``).
-SEMANTICS = ("keras2", "keras3")
+SEMANTICS = ("keras2", "tfkeras", "keras3")
 PROFILES = ("quick", "full")
 
 #: Fault categories. A case lists every one its patch fixes, the primary one first.

@@ -102,3 +102,16 @@ def test_resume_skips_completed_and_retries_failed(failing_run) -> None:
     assert [r["case_id"] for r in written] == ["gh-fixture-error"]
     assert written[0]["attempt"] == 2
     assert len(records.read_all(run_dir)) == len(before) + 1
+
+
+def test_resume_reruns_units_whose_case_changed(failing_run) -> None:
+    """A completed record made from other case content (digest) is stale and reruns."""
+    from harness.runner import pending
+
+    run_dir, specs = failing_run
+    nan = next(s for s in specs if s.case_id == "gh-fixture-nan")
+    assert pending([nan], run_dir)[0] == []
+    changed = RunSpec.from_json({**nan.to_json(), "case_digest": "another-digest"})
+    assert pending([changed], run_dir)[0] == [changed]
+    other_semantics = RunSpec.from_json({**nan.to_json(), "semantics": "keras2"})
+    assert pending([other_semantics], run_dir)[0] == [other_semantics]
