@@ -58,7 +58,10 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # The exact bounds at k = 0 and k = n are 0 and 1; rounding must not move them inside.
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return low, high
 
 
 def rate(k: int, n: int) -> dict[str, Any]:

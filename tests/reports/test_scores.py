@@ -216,3 +216,10 @@ def test_category_breakdown_counts_a_case_in_each_of_its_categories(cases, rec) 
     assert list(result["categories"]) == ["missing_activation", "wrong_loss"]
     assert result["categories"]["wrong_loss"]["t"] == {"cases": 1, "detected": 1,
                                                        "localized": 0}
+
+
+@pytest.mark.parametrize("n", [1, 3, 7, 40])
+def test_wilson_interval_contains_the_rate_at_the_extremes(n) -> None:
+    """0/n and n/n give bounds exactly 0 and 1 (rounding once gave 5.6e-17 > 0; plots crashed)."""
+    assert wilson(0, n)[0] == 0.0
+    assert wilson(n, n)[1] == 1.0
