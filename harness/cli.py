@@ -248,7 +248,7 @@ def _execute(config, cases, root: Path, runs_dir: Path, options: dict | None = N
     from harness.executors import get_executor
     from harness.runner import pending, plan, run_many, write_run_json
 
-    run_dir = runs_dir / config.run_id
+    run_dir = (runs_dir / config.run_id).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     executor = get_executor(config.executor, **(options or {}))
     executor.preflight()

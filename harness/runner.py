@@ -156,6 +156,7 @@ def run_many(
     on_done: Callable[[RunSpec, list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run units with ``jobs`` in parallel; return the records written (in completion order)."""
+    run_dir = run_dir.resolve()  # executors run workers from other folders
     run_dir.mkdir(parents=True, exist_ok=True)
     todo, attempts = pending(specs, run_dir)
     written: list[dict[str, Any]] = []

@@ -115,3 +115,12 @@ def test_resume_reruns_units_whose_case_changed(failing_run) -> None:
     assert pending([changed], run_dir)[0] == [changed]
     other_semantics = RunSpec.from_json({**nan.to_json(), "semantics": "keras2"})
     assert pending([other_semantics], run_dir)[0] == [other_semantics]
+
+
+def test_relative_run_dir_works(tmp_path, monkeypatch, fixture_bench: Path) -> None:
+    """Regression: the CLI's default ./runs is relative, while workers run in their unit folder."""
+    monkeypatch.chdir(tmp_path)
+    run_many([_spec(fixture_bench, "gh-fixture-nan")], Path("runs") / "rel", LocalExecutor(),
+             jobs=1)
+    record = records.latest(tmp_path / "runs" / "rel")["gh-fixture-nan/buggy/terminate_on_nan/0"]
+    assert record["status"] == "completed"
