@@ -13,6 +13,9 @@ BUILTIN_DETECTORS: dict[str, str] = {
     "keras_union": "baselines.keras_builtin:KerasUnionDetector",
     "deeplocalize": "localizer.detector:DeepLocalizeDetector",
     "deeplocalize_released": "localizer.detector:DeepLocalizeReleasedDetector",
+    "autotrainer": "baselines.autotrainer:AutoTrainerDetector",
+    "deepdiagnosis": "baselines.deepdiagnosis:DeepDiagnosisDetector",
+    "umlaut": "baselines.umlaut:UmlautDetector",
 }
 
 __all__ = ["BUILTIN_DETECTORS", "Detector", "Finding", "StopEvent", "Verdict"]

@@ -1,0 +1,262 @@
+"""Training-time overhead of DeepLocalize, side by side with plain ``fit`` and a naive port.
+
+Three variants train the same model on the same synthetic data:
+
+- ``plain``: ``model.fit`` with no callback;
+- ``deeplocalize``: ``fit`` with ``DeepLocalize(on_fault="record", verbose=0)`` (record mode, so
+  every batch is checked however the model behaves);
+- ``naive``: a straightforward port of the released callback's approach: after every batch it
+  re-slices ``x[batch*bs:(batch+1)*bs]`` (ignoring the shuffle), builds a fresh sub-model per
+  layer to get that layer's output (the ``K.function`` the released code builds each batch), and
+  runs a ``GradientTape`` forward/backward pass for the kernel gradients and the gradients
+  w.r.t. every layer output.
+
+Models: Keras' MNIST MLP and MNIST convnet examples and an LSTM sequence classifier (the
+"required" three), plus a small MLP and a cheap CNN at batch size 32, where DeepLocalize's
+per-step cost weighs most. Each run trains ``--epochs`` epochs; the first epoch (tracing,
+warm-up) is excluded and the others are timed with an epoch-level timer (which does not change
+Keras' batch-level dispatch), both wall-clock and process CPU time (the latter is steadier on a
+shared machine). Variants are interleaved and repeated ``--repeats`` times; medians are shown.
+
+Usage::
+
+    python benchmarks/overhead.py                    # all models
+    python benchmarks/overhead.py --models mlp cnn lstm --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from localizer import DeepLocalize  # noqa: E402
+
+
+def make_mlp() -> keras.Model:
+    """Keras' MNIST MLP example: 784-512-512-10 with dropout (batch 128)."""
+    return keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def make_cnn() -> keras.Model:
+    """Keras' "simple MNIST convnet" example (batch 128)."""
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def make_lstm() -> keras.Model:
+    """A sequence classifier: 40 steps x 16 features -> LSTM(64) -> 10 classes (batch 64)."""
+    return keras.Sequential(
+        [
+            keras.Input((40, 16)),
+            keras.layers.LSTM(64),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def make_small_mlp() -> keras.Model:
+    """A small MLP, 64-256-128-10 (batch 32): op overhead matters most here."""
+    return keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def make_small_cnn() -> keras.Model:
+    """A cheap CNN, 1->16->32 channels (batch 32): large activations for few FLOPs."""
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+#: name -> (builder, input shape, batch size)
+MODELS: dict[str, tuple[Callable[[], keras.Model], tuple[int, ...], int]] = {
+    "mlp": (make_mlp, (784,), 128),
+    "cnn": (make_cnn, (28, 28, 1), 128),
+    "lstm": (make_lstm, (40, 16), 64),
+    "mlp-small": (make_small_mlp, (64,), 32),
+    "cnn-small": (make_small_cnn, (28, 28, 1), 32),
+}
+REQUIRED = ("mlp", "cnn", "lstm")
+
+
+def make_data(
+    shape: tuple[int, ...], batches: int, batch_size: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable synthetic data: the label is the arg-max of 10 fixed projections."""
+    rng = np.random.default_rng(seed)
+    n = batches * batch_size
+    x = rng.normal(size=(n, *shape)).astype("float32")
+    w = rng.normal(size=(int(np.prod(shape)), 10)).astype("float32")
+    y = np.argmax(x.reshape(n, -1) @ w, axis=1).astype("int32")
+    return x, y
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall and process-CPU seconds per epoch (epoch hooks only: batch dispatch unchanged)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._t = (time.perf_counter(), time.process_time())
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.wall.append(time.perf_counter() - self._t[0])
+        self.cpu.append(time.process_time() - self._t[1])
+
+
+class NaiveReleasedPort(keras.callbacks.Callback):
+    """The released callback's probing, ported literally (slow on purpose; for comparison)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.loss_fn = keras.losses.SparseCategoricalCrossentropy()
+        self.means: list[float] = []
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        model = self.model
+        lo = batch * self.batch_size
+        xb = self.x[lo : lo + self.batch_size]
+        yb = self.y[lo : lo + self.batch_size]
+        for layer in model.layers:  # forward means: one fresh sub-model per layer per batch
+            sub = keras.Model(model.inputs[0], layer.output)
+            self.means.append(float(np.mean(sub(xb, training=False))))
+        kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
+        with tf.GradientTape() as tape:
+            h = tf.convert_to_tensor(xb)
+            outputs = []
+            for layer in model.layers:
+                h = layer(h, training=False)
+                tape.watch(h)
+                outputs.append(h)
+            loss = self.loss_fn(yb, h)
+        grads = tape.gradient(loss, kernels + outputs)
+        self.means += [float(np.mean(g)) for g in grads if g is not None]
+        self.means += [float(np.mean(k.numpy())) for k in kernels]
+        self.means += [float(logs.get("loss", 0.0))] if logs else []
+
+
+def run_once(name: str, variant: str, epochs: int, batches: int) -> tuple[float, float]:
+    """Train once; return (wall, cpu) milliseconds per batch, warm-up epoch excluded."""
+    build, shape, batch_size = MODELS[name]
+    keras.utils.set_random_seed(0)
+    x, y = make_data(shape, batches, batch_size)
+    model = build()
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    timer = EpochTimer()
+    callbacks: list[keras.callbacks.Callback] = [timer]
+    if variant == "deeplocalize":
+        callbacks.insert(0, DeepLocalize(on_fault="record", verbose=0))
+    elif variant == "naive":
+        callbacks.insert(0, NaiveReleasedPort(x, y, batch_size))
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=callbacks)
+    keras.backend.clear_session()
+    measured = (epochs - 1) * batches
+    return sum(timer.wall[1:]) / measured * 1e3, sum(timer.cpu[1:]) / measured * 1e3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per run; first is warm-up")
+    parser.add_argument("--batches", type=int, default=100, help="batches per epoch")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--naive-epochs", type=int, default=2,
+                        help="epochs for the naive port (it is slow); the first is warm-up")
+    ns = parser.parse_args(argv)
+
+    devices = [d.device_type for d in tf.config.list_physical_devices()]
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, devices {devices}, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+          f"{ns.batches} batches/epoch, {ns.epochs - 1} timed epochs, median of {ns.repeats}")
+    rows = []
+    for name in ns.models:
+        times: dict[str, list[tuple[float, float]]] = {
+            "plain": [], "deeplocalize": [], "naive": []
+        }
+        for _ in range(ns.repeats):
+            for variant in ("plain", "deeplocalize", "naive"):
+                epochs = ns.naive_epochs if variant == "naive" else ns.epochs
+                times[variant].append(run_once(name, variant, epochs, ns.batches))
+        med = {
+            k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+            for k, v in times.items()
+        }
+        rows.append((name, med))
+        print(f"  done {name}: {med}", flush=True)
+
+    print()
+    print("ms per batch (wall / process CPU); ratios vs plain fit on the same clock")
+    print(f"{'model':<10} {'batch':>5} {'plain':>13} {'DeepLocalize':>13} {'ratio':>11} "
+          f"{'naive port':>15} {'ratio':>11}")
+    for name, med in rows:
+        (pw, pc), (dw, dc), (nw, nc) = med["plain"], med["deeplocalize"], med["naive"]
+        print(f"{name:<10} {MODELS[name][2]:>5} {pw:>6.2f}/{pc:<6.2f} {dw:>6.2f}/{dc:<6.2f} "
+              f"{dw / pw:>5.2f}x/{dc / pc:.2f}x {nw:>7.1f}/{nc:<7.1f} "
+              f"{nw / pw:>5.1f}x/{nc / pc:.1f}x")
+    groups = (("required (mlp, cnn, lstm)", REQUIRED), ("all models", [n for n, _ in rows]))
+    for label, names in groups:
+        sel = [med for name, med in rows if name in names]
+        if not sel:
+            continue
+        wall = statistics.median(m["deeplocalize"][0] / m["plain"][0] for m in sel)
+        cpu = statistics.median(m["deeplocalize"][1] / m["plain"][1] for m in sel)
+        naive = statistics.median(m["naive"][0] / m["plain"][0] for m in sel)
+        print(f"median overhead, {label}: DeepLocalize {wall:.2f}x wall / {cpu:.2f}x CPU; "
+              f"naive port {naive:.1f}x wall")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,369 @@
+"""DeepLocalize's numeric rules as pure NumPy: no Keras, no training.
+
+Every per-batch statistic DeepLocalize checks is a *slot*: one quantity (a layer's output before
+or after activation, its weights, its weight update, ...) reduced to a few numbers per batch (see
+:data:`STATS`). :class:`SlotChecker` applies the paper's ``ANA`` procedure (Algorithm 1) to all
+slots of one batch at once, vectorised, and :class:`ProgressMonitor` is the paper profile's
+"model does not learn" (MDL) rule. Both are driven by a :class:`RuleSettings`; :data:`PAPER` and
+:data:`RELEASED` are the two profiles (the published algorithm and the authors' released
+callback). ``docs/localizer.md`` explains every threshold and where the paper is ambiguous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+#: The per-slot summary of one batch, in this order (the probe writes exactly these).
+STATS = ("n", "mean", "std", "min", "max", "nan", "inf", "zero_frac")
+N_STATS = len(STATS)
+N, MEAN, STD, MIN, MAX, NAN, INF, ZERO_FRAC = range(N_STATS)
+
+#: Rule names, in the order ``ANA`` applies them to one slot.
+NUMERICAL = "numerical_error"
+ZERO = "zero"
+UNCHANGED = "unchanged"
+NOT_LEARNING = "not_learning"
+
+#: Relative tolerance of "unchanged" in the paper profile: four float32 ulps. A mean computed in
+#: float32 from identical values may differ in its last bits between batches (reduction order on
+#: GPUs, partial last batches); any real change of a trained quantity is far larger.
+UNCHANGED_RTOL = 4 * float(np.finfo(np.float32).eps)
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Thresholds of one rule profile.
+
+    Attributes:
+        name: ``"paper"`` or ``"released"``.
+        window: N, the number of consecutive values that must be equal for "unchanged".
+        sliding: ``True``: the last N values (a sliding window, paper). ``False``: disjoint
+            blocks of N values, checked and cleared after every N-th value (released callback).
+        zero_fraction: A slot whose mean was exactly 0 in at least this fraction of the batches
+            seen so far is a fault (paper ¼, released ½).
+        min_iterations: The zero rule needs at least this many observations of the slot (the
+            released callback uses 1, so a single zero at batch 1 fires).
+        rtol: Relative tolerance of "unchanged": ``max - min <= rtol * max(|values|)``.
+        zero_std: A zero mean counts only when the standard deviation is 0 too, i.e. every value
+            is 0 (paper profile: means that are 0 because values cancel, like the update of a
+            2-unit softmax layer under cross-entropy, are not dead values). ``False``: the mean
+            alone (released).
+        unchanged_std: "Unchanged" also requires the standard deviation to be unchanged (paper
+            profile: §III-D1 records mean *and* std, and with a softmax output and
+            cross-entropy the mean of the last layer's weights is invariant under SGD, so the
+            mean alone stays constant in healthy training). ``False``: the mean alone (released).
+        mdl: ``"progress"``: :class:`ProgressMonitor` (paper profile); ``"unchanged"``: the loss
+            or the accuracy stayed exactly equal over a block of N batches (released callback).
+        mdl_window: W, the window of :class:`ProgressMonitor` in batches.
+        mdl_min_delta: Minimum relative decrease of the mean loss that counts as learning.
+        mdl_min_accuracy_gain: Minimum absolute increase of the mean accuracy that counts.
+        mdl_accuracy_ceiling: A mean batch accuracy at or above this means there is nothing left
+            to learn; MDL does not fire.
+    """
+
+    name: str
+    window: int
+    sliding: bool
+    zero_fraction: float
+    min_iterations: int
+    rtol: float
+    mdl: str
+    zero_std: bool = False
+    unchanged_std: bool = False
+    mdl_window: int = 50
+    mdl_min_delta: float = 0.01
+    mdl_min_accuracy_gain: float = 0.01
+    mdl_accuracy_ceiling: float = 0.99
+
+    def __post_init__(self) -> None:
+        if self.window < 2:
+            raise ValueError(f"window must be >= 2, got {self.window!r}")
+        if not 0.0 < self.zero_fraction <= 1.0:
+            raise ValueError(f"zero_fraction must be in (0, 1], got {self.zero_fraction!r}")
+        if self.mdl not in ("progress", "unchanged"):
+            raise ValueError(f"mdl must be 'progress' or 'unchanged', got {self.mdl!r}")
+
+    def with_window(self, window: int) -> RuleSettings:
+        """The same settings with N (and, for the paper profile, W) set to ``window``."""
+        return replace(self, window=window, mdl_window=window)
+
+
+#: Algorithm 1 as published: N = 50, zero threshold ¼ × iterations so far.
+PAPER = RuleSettings(
+    name="paper",
+    window=50,
+    sliding=True,
+    zero_fraction=0.25,
+    min_iterations=10,
+    rtol=UNCHANGED_RTOL,
+    mdl="progress",
+    zero_std=True,
+    unchanged_std=True,
+)
+
+#: The released callback (``Our Callback/callbacks.py``): N = 5 in disjoint blocks, zero
+#: threshold ½ × batches so far from batch 1, exact equality.
+RELEASED = RuleSettings(
+    name="released",
+    window=5,
+    sliding=False,
+    zero_fraction=0.5,
+    min_iterations=1,
+    rtol=0.0,
+    mdl="unchanged",
+)
+
+PROFILES = {"paper": PAPER, "released": RELEASED}
+
+
+def is_unchanged(values: np.ndarray, rtol: float) -> bool:
+    """Whether all values are equal: ``max - min <= rtol * max(|values|)`` (NaN is never equal)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        return False
+    spread = float(values.max() - values.min())
+    return spread <= rtol * float(np.abs(values).max())
+
+
+def zero_threshold(iterations: int, settings: RuleSettings) -> float:
+    """How many zero means a slot may reach after ``iterations`` observations before it fires."""
+    return settings.zero_fraction * iterations
+
+
+class SlotChecker:
+    """``ANA(input, LayerNo, Location)`` of Algorithm 1, applied to many slots at once.
+
+    For every slot, in this order: a NaN/Inf mean is a fault; a mean of exactly 0 (with
+    ``zero_std``: and a standard deviation of 0) increments the slot's zero count, and the slot
+    fires when the current mean is 0, the slot has been observed
+    at least ``min_iterations`` times and the count reaches ``zero_fraction`` × observations; the
+    mean (and, with ``unchanged_std``, the standard deviation) is appended to the slot's history
+    and the slot fires when N values are stored and are all equal. At most one rule fires per
+    slot and batch (the first in that order). Non-finite means are neither counted nor stored.
+
+    Args:
+        settings: The profile's thresholds.
+        numerical, zero, unchanged: Boolean arrays, one entry per slot: which rules apply.
+        zero_fractions: Per-slot zero thresholds overriding ``settings.zero_fraction``
+            (optional).
+
+    Example:
+
+    >>> import numpy as np
+    >>> checker = SlotChecker(RELEASED, numerical=[True], zero=[True], unchanged=[True])
+    >>> checker.update(np.array([np.nan]))
+    [(0, 'numerical_error')]
+    """
+
+    def __init__(
+        self,
+        settings: RuleSettings,
+        *,
+        numerical: np.ndarray | list[bool],
+        zero: np.ndarray | list[bool],
+        unchanged: np.ndarray | list[bool],
+        zero_fractions: np.ndarray | list[float] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.numerical = np.asarray(numerical, dtype=bool)
+        self.zero = np.asarray(zero, dtype=bool)
+        self.unchanged = np.asarray(unchanged, dtype=bool)
+        if not self.numerical.shape == self.zero.shape == self.unchanged.shape:
+            raise ValueError("numerical, zero and unchanged must have one entry per slot")
+        self.n_slots = int(self.numerical.shape[0])
+        self.zero_fractions = (
+            np.full(self.n_slots, settings.zero_fraction)
+            if zero_fractions is None
+            else np.asarray(zero_fractions, dtype=np.float64)
+        )
+        if self.zero_fractions.shape != self.numerical.shape:
+            raise ValueError("zero_fractions must have one entry per slot")
+        self.observations = np.zeros(self.n_slots, dtype=np.int64)
+        self.zero_counts = np.zeros(self.n_slots, dtype=np.int64)
+        self._history = np.full((settings.window, self.n_slots), np.nan)
+        self._history_std = np.full((settings.window, self.n_slots), np.nan)
+        self._stored = np.zeros(self.n_slots, dtype=np.int64)  # values stored (may exceed N)
+        #: Slot -> the window of values that made it fire "unchanged" in the last update.
+        self.fired_windows: dict[int, np.ndarray] = {}
+
+    def window_values(self, slot: int) -> np.ndarray:
+        """The values in the slot's current window, oldest first (at most N)."""
+        n = self.settings.window
+        stored = int(self._stored[slot])
+        if self.settings.sliding:
+            k = min(stored, n)
+            rows = [(stored - k + j) % n for j in range(k)]
+        else:
+            rows = list(range(stored))
+        return self._history[rows, slot].copy()
+
+    def update(
+        self,
+        means: np.ndarray,
+        valid: np.ndarray | None = None,
+        stds: np.ndarray | None = None,
+    ) -> list[tuple[int, str]]:
+        """Check one batch; return ``(slot, rule)`` for every slot that fired, in slot order.
+
+        Args:
+            means: The batch mean of every slot.
+            valid: Which slots were measured in this batch (default: all). Unmeasured slots are
+                skipped and keep their state.
+            stds: The batch standard deviation of every slot; required when the settings have
+                ``unchanged_std``.
+        """
+        s = self.settings
+        means = np.asarray(means, dtype=np.float64)
+        if means.shape != (self.n_slots,):
+            raise ValueError(f"expected {self.n_slots} means, got shape {means.shape}")
+        valid = np.ones(self.n_slots, bool) if valid is None else np.asarray(valid, dtype=bool)
+        if (s.unchanged_std or s.zero_std) and stds is None:
+            raise ValueError(f"the {s.name!r} profile needs the standard deviations (stds=)")
+        finite = np.isfinite(means)
+        self.observations += valid
+
+        numerical = valid & ~finite & self.numerical
+        is_zero = valid & finite & (means == 0.0)
+        if s.zero_std:
+            is_zero &= np.asarray(stds, dtype=np.float64) == 0.0
+        self.zero_counts += is_zero
+        zero = (
+            is_zero
+            & self.zero
+            & (self.observations >= s.min_iterations)
+            & (self.zero_counts >= self.zero_fractions * self.observations)
+        )
+
+        store = valid & finite
+        idx = np.flatnonzero(store)
+        rows = self._stored[idx] % s.window
+        self._history[rows, idx] = means[idx]
+        if stds is not None:
+            self._history_std[rows, idx] = np.asarray(stds, dtype=np.float64)[idx]
+        self._stored[idx] += 1
+        full = store & (self._stored >= s.window) & self.unchanged
+        unchanged = np.zeros(self.n_slots, dtype=bool)
+        self.fired_windows = {}
+        if full.any():
+            cols = np.flatnonzero(full)
+            window = self._history[:, cols]
+            spread = window.max(axis=0) - window.min(axis=0)
+            same = spread <= s.rtol * np.abs(window).max(axis=0)
+            if s.unchanged_std:
+                window_std = self._history_std[:, cols]
+                spread_std = window_std.max(axis=0) - window_std.min(axis=0)
+                same &= spread_std <= s.rtol * np.abs(window_std).max(axis=0)
+            unchanged[cols] = same
+            for slot in np.flatnonzero(unchanged):
+                self.fired_windows[int(slot)] = self.window_values(int(slot))
+        if not s.sliding:
+            # Released callback: the lists are checked, then cleared, after every N-th value.
+            self._stored[store & (self._stored >= s.window)] = 0
+
+        fired: list[tuple[int, str]] = []
+        for slot in np.flatnonzero(numerical | zero | unchanged):
+            if numerical[slot]:
+                fired.append((int(slot), NUMERICAL))
+            elif zero[slot]:
+                fired.append((int(slot), ZERO))
+            else:
+                fired.append((int(slot), UNCHANGED))
+        return fired
+
+
+class ProgressMonitor:
+    """The paper profile's MDL rule: "loss not decreasing and accuracy not increasing".
+
+    The paper compares the current loss/accuracy with values "at least ``num_steps`` earlier"
+    without giving the number; single batch values are too noisy for that. This monitor keeps
+    the mean over the first W finite batches of the ``fit`` call (the reference) and over the
+    last W. From 2W batches on, it fires when
+
+    - the recent mean loss is not at least ``mdl_min_delta`` (relative) below the reference, and
+    - when there is an accuracy: the recent mean accuracy is not ``mdl_min_accuracy_gain``
+      above the reference, and is below ``mdl_accuracy_ceiling``.
+
+    So it flags a model that has not learned anything since training began; a model that
+    learned and then levelled off (a converged healthy model) never fires.
+
+    Example:
+
+    >>> monitor = ProgressMonitor(PAPER.with_window(2))
+    >>> [monitor.update(1.0, 0.5) is not None for _ in range(4)]
+    [False, False, False, True]
+    """
+
+    def __init__(self, settings: RuleSettings) -> None:
+        self.settings = settings
+        w = settings.mdl_window
+        self._first_loss: list[float] = []
+        self._first_acc: list[float] = []
+        self._recent_loss = np.full(w, np.nan)
+        self._recent_acc = np.full(w, np.nan)
+        self._acc_seen = np.zeros(w, dtype=bool)
+        self.count = 0
+
+    def update(self, loss: float, accuracy: float | None) -> dict[str, float] | None:
+        """Add one batch; return the evidence dict when MDL fires, else ``None``.
+
+        Args:
+            loss: The batch loss; non-finite values are ignored (they are ELF's business).
+            accuracy: The batch accuracy, or ``None`` when the model has none or the batch had
+                no accuracy (e.g. all sample weights 0).
+        """
+        if not np.isfinite(loss):
+            return None
+        s = self.settings
+        w = s.mdl_window
+        acc_ok = accuracy is not None and bool(np.isfinite(accuracy))
+        if self.count < w:
+            self._first_loss.append(float(loss))
+            if acc_ok:
+                self._first_acc.append(float(accuracy))
+        slot = self.count % w
+        self._recent_loss[slot] = loss
+        self._recent_acc[slot] = accuracy if acc_ok else np.nan
+        self._acc_seen[slot] = acc_ok
+        self.count += 1
+        if self.count < 2 * w:
+            return None
+
+        first_loss = float(np.mean(self._first_loss))
+        recent_loss = float(np.mean(self._recent_loss))
+        gain = (first_loss - recent_loss) / max(abs(first_loss), 1e-12)
+        if gain >= s.mdl_min_delta:
+            return None
+        evidence = {
+            "batches": self.count,
+            "window": w,
+            "first_mean_loss": first_loss,
+            "recent_mean_loss": recent_loss,
+            "relative_loss_decrease": gain,
+        }
+        if self._first_acc and self._acc_seen.any():
+            first_acc = float(np.mean(self._first_acc))
+            recent_acc = float(np.mean(self._recent_acc[self._acc_seen]))
+            if recent_acc - first_acc >= s.mdl_min_accuracy_gain:
+                return None
+            if recent_acc >= s.mdl_accuracy_ceiling:
+                return None
+            evidence.update(first_mean_accuracy=first_acc, recent_mean_accuracy=recent_acc)
+        return evidence
+
+
+def update_ratio(weights: np.ndarray, delta: np.ndarray) -> float:
+    """``‖ΔW‖ / ‖W‖`` of one layer from its summaries (rows of :data:`STATS`), NaN if unknown.
+
+    For n values with mean m and standard deviation s, ``‖x‖ = sqrt(n (m² + s²))``; the n's are
+    equal for a layer's weights and their update, so the ratio of RMS values is the norm ratio
+    (DeepDiagnosis' ``TuneLearn`` quantity, with the applied update in place of lr·gradient).
+    """
+    w = float(np.hypot(weights[MEAN], weights[STD]))
+    d = float(np.hypot(delta[MEAN], delta[STD]))
+    if weights[N] <= 0 or delta[N] <= 0 or not np.isfinite(w) or not np.isfinite(d):
+        return float("nan")
+    if w == 0.0:
+        return float("inf") if d > 0 else 0.0
+    return d / w

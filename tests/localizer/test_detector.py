@@ -1,0 +1,99 @@
+"""The Detector adapters, run through the harness' FitInjector (active and shared runs)."""
+
+from __future__ import annotations
+
+import keras
+
+from baselines.registry import create
+from harness.injection import FitInjector
+from localizer.detector import DeepLocalizeDetector, DeepLocalizeReleasedDetector
+from localizer.probe import Probe
+
+
+def test_registry_names_resolve_to_the_adapters():
+    """'deeplocalize' and 'deeplocalize_released' load, localize, and use their profiles."""
+    paper, released = create("deeplocalize"), create("deeplocalize_released")
+    assert isinstance(paper, DeepLocalizeDetector) and paper.profile == "paper"
+    assert isinstance(released, DeepLocalizeReleasedDetector) and released.profile == "released"
+    assert paper.localizes and released.localizes
+
+
+def test_callbacks_are_fresh_stop_mode_and_silent():
+    """Each fit gets a new DeepLocalize(on_fault='stop', verbose=0); all are kept."""
+    detector = DeepLocalizeDetector()
+    first, second = detector.callbacks()[0], detector.callbacks()[0]
+    assert first is not second and detector.instances == [first, second]
+    assert (first.on_fault, first.verbose, first.profile) == ("stop", 0, "paper")
+
+
+def test_active_run_stops_training_and_reports_the_layer(make_mlp, blobs):
+    """passive=False: the stop is real (one epoch of five) and the verdict names layer 0."""
+    x, y = blobs
+    model = make_mlp(hidden_bias=-100.0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with FitInjector({"deeplocalize": DeepLocalizeDetector()}, passive=False) as injector:
+        model.fit(x, y, batch_size=8, epochs=5, verbose=0)
+    verdict = injector.verdicts()["deeplocalize"]
+    assert injector.fits[0].epochs_run == 1
+    assert verdict.detected and verdict.raw["code"] == "EAA"
+    assert verdict.stop is not None and (verdict.stop.epoch, verdict.stop.batch) == (0, 9)
+    finding = verdict.findings[0]
+    assert (finding.layer_index, finding.iteration) == (0, verdict.stop.iteration)
+
+
+def test_shared_run_keeps_training_with_the_same_verdict(make_mlp, blobs):
+    """passive=True: training runs all epochs, one stop request, the active run's verdict."""
+    x, y = blobs
+    model = make_mlp(hidden_bias=-100.0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    detector = DeepLocalizeDetector()
+    with FitInjector({"deeplocalize": detector}, passive=True) as injector:
+        model.fit(x, y, batch_size=8, epochs=5, verbose=0)
+    verdict = injector.verdicts()["deeplocalize"]
+    assert injector.fits[0].epochs_run == 5
+    assert len(injector.stops["deeplocalize"]) == 1
+    assert (verdict.raw["code"], verdict.findings[0].iteration) == ("EAA", 10)
+    callback = detector.instances[0]
+    assert callback.iterations == 10 and callback.steps_run == 80  # stopped checking, kept count
+    assert not Probe._active and "train_step" not in vars(model)
+
+
+def test_findings_of_later_fits_use_program_wide_iterations(make_mlp, blobs):
+    """A fault in the second fit call is reported after the batches of the first."""
+    x, y = blobs
+    healthy, dead = make_mlp(), make_mlp(hidden_bias=-100.0)
+    for model in (healthy, dead):
+        model.compile(optimizer=keras.optimizers.Adam(0.01),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    detector = DeepLocalizeDetector()
+    with FitInjector({"deeplocalize": detector}, passive=False) as injector:
+        healthy.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        dead.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    verdict = injector.verdicts()["deeplocalize"]
+    assert verdict.raw["finding_fit_index"] == 1 and verdict.raw["fit_calls"] == 2
+    assert verdict.findings[0].iteration == 16 + 10
+    assert verdict.stop.iteration == 26
+
+
+def test_released_detector_reports_its_own_profile(make_mlp, blobs):
+    """deeplocalize_released fires at batch 1 on the dead layer (zero threshold 1/2)."""
+    x, y = blobs
+    model = make_mlp(hidden_bias=-100.0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with FitInjector({"r": DeepLocalizeReleasedDetector()}, passive=False) as injector:
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    verdict = injector.verdicts()["r"]
+    assert (verdict.raw["code"], verdict.raw["profile"]) == ("EAA", "released")
+    assert verdict.findings[0].iteration == 1
+
+
+def test_no_finding_is_cm(make_mlp, blobs):
+    """A healthy run: not detected, code CM, no stop."""
+    x, y = blobs
+    model = make_mlp()
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    with FitInjector({"deeplocalize": DeepLocalizeDetector()}, passive=False) as injector:
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    verdict = injector.verdicts()["deeplocalize"]
+    assert (verdict.detected, verdict.stop, verdict.raw["code"]) == (False, None, "CM")
