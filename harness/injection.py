@@ -183,7 +183,7 @@ for _hook in _HOOKS:
 
 
 def _n_samples(x: Any, validation_split: float) -> int | None:
-    if isinstance(x, (np.ndarray,)) or hasattr(x, "shape") and not callable(x):
+    if hasattr(x, "shape") and not callable(x):  # NumPy arrays and tensors
         try:
             n = int(x.shape[0])
         except (TypeError, IndexError):
@@ -277,9 +277,9 @@ class FitInjector:
         c.fit_index += 1
         x = params.get("x")
         batch_size = params.get("batch_size")
-        is_arrays = _n_samples(x, float(params.get("validation_split") or 0.0)) is not None
         c.n_samples = _n_samples(x, float(params.get("validation_split") or 0.0))
-        c.batch_size = (batch_size or 32) if is_arrays else batch_size
+        # Keras' default batch size applies only to array inputs; datasets bring their own.
+        c.batch_size = (batch_size or 32) if c.n_samples is not None else batch_size
         self.fits.append(
             FitRecord(
                 index=c.fit_index,
