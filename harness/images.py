@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import socket
 import sys
 import tarfile
 import tempfile
+import urllib.parse
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -39,18 +42,45 @@ class ImageError(RuntimeError):
     """The engine is unreachable or the runner image is missing; the message says what to do."""
 
 
+_NO_ENGINE = (" Start one (e.g. `apt-get install -y docker.io` then `dockerd &`) or set "
+              "DOCKER_HOST; then run `deeplocalize image build`.")
+
+
+def unreachable(timeout: float = 5.0) -> str | None:
+    """Why the engine at ``DOCKER_HOST`` (default: the local socket) cannot be reached, or
+    ``None`` when a connection opens. Uses plain sockets that are always closed: the docker SDK
+    leaves a socket open when its client fails to connect, which Python reports at exit."""
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    url = urllib.parse.urlsplit(host)
+    try:
+        if url.scheme in ("unix", "http+unix"):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                sock.connect(url.path)
+        elif url.scheme in ("tcp", "http", "https") and url.hostname:
+            port = url.port or (2376 if os.environ.get("DOCKER_TLS_VERIFY") else 2375)
+            socket.create_connection((url.hostname, port), timeout=timeout).close()
+        # other schemes (ssh, npipe): the SDK's own connection decides
+    except OSError as exc:
+        return f"{host}: {exc.strerror or exc}"
+    return None
+
+
 def client(timeout: int = 60):
     """A docker SDK client, or :class:`ImageError` telling the user how to get an engine."""
     import docker
 
+    why = unreachable(min(timeout, 10))
+    if why is not None:
+        raise ImageError(f"cannot reach a Docker engine ({why})." + _NO_ENGINE)
+    c = None
     try:
         c = docker.from_env(timeout=timeout)
         c.ping()
     except docker.errors.DockerException as exc:
-        raise ImageError(
-            f"cannot reach a Docker engine ({exc}). Start one (e.g. `apt-get install -y docker.io`"
-            " then `dockerd &`) or set DOCKER_HOST; then run `deeplocalize image build`."
-        ) from exc
+        if c is not None:
+            c.close()
+        raise ImageError(f"cannot reach a Docker engine ({exc})." + _NO_ENGINE) from exc
     return c
 
 
