@@ -14,6 +14,7 @@ from localizer.hints import HintContext, suggest
 from localizer.probe import (
     ACCURACY,
     DELTA_WEIGHTS,
+    INPUT_GRADIENTS,
     INPUTS,
     LOSS,
     OUTPUT,
@@ -65,12 +66,12 @@ _RELU_LIKE = ("relu", "relu6", "elu", "selu", "silu", "gelu")
 
 #: What each profile's rules and hints read; the probe summarises only these by default.
 PROFILE_QUANTITIES = {
-    "paper": (INPUTS, LOSS, ACCURACY, PRE, OUTPUT, WEIGHTS, DELTA_WEIGHTS),
+    "paper": (INPUTS, LOSS, ACCURACY, PRE, OUTPUT, WEIGHTS, DELTA_WEIGHTS, INPUT_GRADIENTS),
     "released": (
         INPUTS, LOSS, ACCURACY, OUTPUT, OUTPUT_GRADIENTS, WEIGHTS, DELTA_WEIGHTS, WEIGHT_GRADIENTS,
     ),
 }
-_BACKWARD = (WEIGHTS, DELTA_WEIGHTS, WEIGHT_GRADIENTS, OUTPUT_GRADIENTS)
+_BACKWARD = (WEIGHTS, DELTA_WEIGHTS, WEIGHT_GRADIENTS, OUTPUT_GRADIENTS, INPUT_GRADIENTS)
 
 
 class FaultDetected(RuntimeError):
@@ -263,8 +264,13 @@ class DeepLocalize(keras.callbacks.Callback):
                 order.append(Slot(OUTPUT, info.index))
             order += [Slot(LOSS), Slot(ACCURACY)]
             self._mdl_position: int | None = len(order)
+            # Backward, last layer first (Algorithm 1 step 6): Δweights and weights of a layer
+            # with trainable weights; the gradient flowing back through a layer without them.
             for info in reversed(layers):
-                order += [Slot(DELTA_WEIGHTS, info.index), Slot(WEIGHTS, info.index)]
+                if info.has_weights:
+                    order += [Slot(DELTA_WEIGHTS, info.index), Slot(WEIGHTS, info.index)]
+                else:
+                    order.append(Slot(INPUT_GRADIENTS, info.index))
         else:
             order += [Slot(OUTPUT, info.index) for info in layers]
             order += [Slot(WEIGHTS, info.index) for info in reversed(layers)]
@@ -518,6 +524,7 @@ _WHAT = {
     DELTA_WEIGHTS: "its weight update (Δweights)",
     WEIGHT_GRADIENTS: "the gradient of the loss w.r.t. its weights",
     OUTPUT_GRADIENTS: "the gradient of the loss w.r.t. its output",
+    INPUT_GRADIENTS: "the gradient flowing back through it (w.r.t. its input)",
 }
 
 

@@ -8,9 +8,10 @@ variance outside [1e-5, 10]) and *TuneLearn* (the ratio lr·‖ΔW‖/‖W‖ ou
 every layer's summaries of this batch and the previous one, and the model's configuration.
 The rules, first match wins, are listed in ``docs/localizer.md``.
 
-Hint vocabulary (aligned with the fault categories in ``bugs/README.md``): ``data_preprocessing``
-(NaN/Inf/constant inputs), ``input_normalisation``, ``activation`` (wrong or missing),
-``loss``, ``learning_rate``, ``initialisation``. ``None`` when no rule applies.
+Hint vocabulary: :data:`HINTS`, a subset of the fault categories of ``bugs/README.md``
+(``harness.vocab.CATEGORIES``), so a hint can be scored as a diagnosis: ``data_preprocessing``
+(NaN/Inf/constant inputs), ``input_normalisation``, ``wrong_activation``, ``wrong_loss``,
+``learning_rate``, ``initialisation``. ``None`` when no rule applies.
 """
 
 from __future__ import annotations
@@ -26,6 +27,20 @@ INPUT_RANGE = 10.0
 RATIO_HIGH = 1e-1
 #: ``‖ΔW‖/‖W‖`` below this means the learning rate is too small (DeepDiagnosis' lower bound).
 RATIO_LOW = 1e-5
+
+#: Every hint :func:`suggest` can give; each one is a fault category of the benchmark.
+HINTS = (
+    "data_preprocessing",
+    "input_normalisation",
+    "wrong_activation",
+    "wrong_loss",
+    "learning_rate",
+    "initialisation",
+)
+#: Backward-pass quantities (weights first; the rest are updates and gradients).
+BACKWARD_QUANTITIES = (
+    "weights", "delta_weights", "weight_gradients", "output_gradients", "input_gradients",
+)
 
 _RELU_LIKE = frozenset({"relu", "relu6", "elu", "selu", "silu", "gelu", "hard_silu", "celu"})
 _PROBABILITY = frozenset({"softmax", "sigmoid", "hard_sigmoid", "log_softmax"})
@@ -88,14 +103,14 @@ def output_mismatch(
     act = output.activation or "linear"
     loss = (loss_name or "").lower()
     if act == "softmax" and output.units == 1:
-        return "activation", "the output layer is a softmax over one unit, which always outputs 1"
+        return "wrong_activation", "the output is a softmax over one unit, which always outputs 1"
     if any(k in loss for k in _CROSSENTROPY) and act not in _PROBABILITY and not from_logits:
         return (
-            "activation",
+            "wrong_activation",
             f"a cross-entropy loss on a '{act}' output, which is not a probability",
         )
     if any(k in loss for k in _REGRESSION) and act == "softmax":
-        return "activation", "a regression loss on a softmax output"
+        return "wrong_activation", "a regression loss on a softmax output"
     return None
 
 
@@ -106,7 +121,7 @@ def suggest(ctx: HintContext) -> tuple[str | None, str]:
     peak = ctx.max_update_ratio
     big_update = peak == peak and peak > RATIO_HIGH
     unscaled = ctx.input_max_abs == ctx.input_max_abs and ctx.input_max_abs > INPUT_RANGE
-    backward = ctx.quantity in ("weights", "delta_weights", "weight_gradients", "output_gradients")
+    backward = ctx.quantity in BACKWARD_QUANTITIES
     act = ctx.layer.activation if ctx.layer else None
 
     if ctx.input_nonfinite:
@@ -129,19 +144,19 @@ def suggest(ctx: HintContext) -> tuple[str | None, str]:
         if unscaled:
             return "input_normalisation", f"inputs reach |x| = {ctx.input_max_abs:.3g}"
         if ctx.code == "ELF":
-            return (mismatch or ("loss", "the loss function produced NaN/Inf"))
+            return (mismatch or ("wrong_loss", "the loss function produced NaN/Inf"))
         if ctx.iteration <= 1 and not backward:
             return "initialisation", "values overflow before any update was applied"
         if backward:
             return "learning_rate", "the backward pass overflowed"
-        return "activation", "the forward pass overflowed"
+        return "wrong_activation", "the forward pass overflowed"
 
     if ctx.code == "EAF":  # accuracy exactly 0 too often
         if mismatch:
             return mismatch
         if any(k in (ctx.loss_name or "").lower() for k in _REGRESSION):
-            return "loss", "accuracy is 0 with a regression loss: wrong loss or metric for the task"
-        return "loss", "the batch accuracy is 0"
+            return "wrong_loss", "accuracy is 0 with a regression loss: wrong loss for the task"
+        return "wrong_loss", "the batch accuracy is 0"
 
     if ctx.rule == "zero":
         if ctx.quantity in ("pre_activation", "output") and ctx.first_layer and ctx.input_constant:
@@ -151,10 +166,10 @@ def suggest(ctx: HintContext) -> tuple[str | None, str]:
                 return "initialisation", f"all '{act}' units are dead from the first batch"
             if big_update:
                 return "learning_rate", f"'{act}' units died after updates of {peak:.3g}× norm"
-            return "activation", f"all '{act}' units output 0"
+            return "wrong_activation", f"all '{act}' units output 0"
         if ctx.quantity in ("pre_activation", "weights"):
             return "initialisation", "the layer's weights (and bias) are zero"
-        if ctx.quantity in ("delta_weights", "weight_gradients", "output_gradients"):
+        if ctx.quantity in BACKWARD_QUANTITIES[1:]:
             if ctx.quantity == "delta_weights" and ctx.learning_rate == 0.0:
                 return "learning_rate", "the optimizer's learning rate is 0"
             if ctx.quantity == "delta_weights" and ctx.weight_gradient_zero is False:
@@ -162,9 +177,9 @@ def suggest(ctx: HintContext) -> tuple[str | None, str]:
             if mismatch:
                 return mismatch
             if ctx.dead_relu_layer is not None:
-                return "activation", f"layer {ctx.dead_relu_layer} outputs only zeros"
-            return "activation", "the gradients vanish"
-        return "activation", "the layer outputs only zeros"
+                return "wrong_activation", f"layer {ctx.dead_relu_layer} outputs only zeros"
+            return "wrong_activation", "the gradients vanish"
+        return "wrong_activation", "the layer outputs only zeros"
 
     # unchanged
     if ctx.quantity in ("weights", "delta_weights", "weight_gradients"):
@@ -174,9 +189,9 @@ def suggest(ctx: HintContext) -> tuple[str | None, str]:
             return "learning_rate", "the gradients are non-zero but the weights do not change"
         if mismatch:
             return mismatch
-        return "activation", "no gradient reaches the layer"
+        return "wrong_activation", "no gradient reaches the layer"
     if ctx.quantity == "pre_activation" and ctx.input_constant:
         return "data_preprocessing", "the input batches are constant"
     if mismatch and ctx.layer is not None and ctx.layer is ctx.output_layer:
         return mismatch
-    return "activation", "the layer's output is constant (saturated)"
+    return "wrong_activation", "the layer's output is constant (saturated)"

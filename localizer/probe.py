@@ -28,8 +28,11 @@ forward pass under a ``GradientTape``, ``model._compute_loss``, loss tracker upd
 - **Updates.** Every trainable variable is read before ``apply_gradients`` and after it; the
   difference is the update the optimizer really applied (Δweights).
 - **Batch accuracy.** The ``total``/``count`` variables of the model's accuracy metric are read
-  before and after ``compute_metrics``; Δtotal/Δcount is this batch's accuracy. The batch loss is
-  the loss tensor the gradients came from (not Keras' running mean).
+  before and after ``compute_metrics``; Δtotal/Δcount is this batch's accuracy. It counts only
+  when the batch's targets are class labels (0/1 for binary and categorical accuracy, integers
+  for the others): Keras gives a regression compiled with ``metrics=["accuracy"]`` a
+  ``BinaryAccuracy`` that is 0 on continuous targets, which is no statement about the model.
+  The batch loss is the loss tensor the gradients came from (not Keras' running mean).
 
 Each quantity is reduced inside the compiled step to the 8 numbers of :data:`rules.STATS`, and
 all of them are written into ONE preallocated ``tf.Variable`` row (a ring of
@@ -60,6 +63,9 @@ ACCURACY = "accuracy"
 PRE = "pre_activation"
 OUTPUT = "output"
 OUTPUT_GRADIENTS = "output_gradients"
+#: The gradient of the loss w.r.t. a layer's input: what flows back *through* the layer
+#: (Algorithm 1's ``V3 = Layer[L].Backward(dy)``). Recorded for layers without trainable weights.
+INPUT_GRADIENTS = "input_gradients"
 WEIGHTS = "weights"
 DELTA_WEIGHTS = "delta_weights"
 WEIGHT_GRADIENTS = "weight_gradients"
@@ -71,6 +77,7 @@ QUANTITIES = (
     PRE,
     OUTPUT,
     OUTPUT_GRADIENTS,
+    INPUT_GRADIENTS,
     WEIGHTS,
     DELTA_WEIGHTS,
     WEIGHT_GRADIENTS,
@@ -125,6 +132,8 @@ class LayerInfo:
             ``plain`` (no activation: output only, which is the pre-activation value).
         activation: Name of the activation function, ``None`` for ``plain`` layers.
         units: Size of the last output axis when known.
+        has_weights: Whether the layer has trainable variables (a frozen layer has none); a
+            layer without them has its input gradient checked in the backward pass instead.
     """
 
     index: int
@@ -133,6 +142,7 @@ class LayerInfo:
     kind: str
     activation: str | None
     units: int | None
+    has_weights: bool = True
 
     @property
     def has_pre(self) -> bool:
@@ -193,6 +203,7 @@ def describe_layer(index: int, layer: keras.layers.Layer) -> LayerInfo:
         kind=kind,
         activation=name if kind != "plain" else None,
         units=_units(layer),
+        has_weights=bool(layer.trainable_weights),
     )
 
 
@@ -250,6 +261,18 @@ def find_accuracy_metric(model: keras.Model) -> keras.metrics.Metric | None:
     return None
 
 
+def _class_labels(metric: keras.metrics.Metric, y: Any) -> tf.Tensor:
+    """Whether the batch's targets are class labels for ``metric``: 0/1 (one-hot or binary)
+    for ``BinaryAccuracy`` and ``CategoricalAccuracy``, integers for the others."""
+    targets = [t for t in keras.tree.flatten(y) if tf.is_tensor(t)]
+    if not targets:
+        return tf.constant(True)
+    t = tf.cast(targets[0], tf.float32)
+    if isinstance(metric, (keras.metrics.BinaryAccuracy, keras.metrics.CategoricalAccuracy)):
+        return tf.reduce_all((t == 0.0) | (t == 1.0))
+    return tf.reduce_all(t == tf.round(t))
+
+
 def _floats(structure: Any) -> list[tf.Tensor]:
     return [
         t for t in keras.tree.flatten(structure) if tf.is_tensor(t) and t.dtype.is_floating
@@ -269,6 +292,10 @@ class _Capture:
         self.layers = layers
         self.pre: dict[int, list[tf.Tensor]] = {info.index: [] for _, info in layers}
         self.out: dict[int, list[tf.Tensor]] = {info.index: [] for _, info in layers}
+        #: Inputs of the layers without trainable weights (their input gradient is checked);
+        #: filled only when ``watch_inputs`` is set.
+        self.inp: dict[int, list[tf.Tensor]] = {info.index: [] for _, info in layers}
+        self.watch_inputs = False
         # The graph of the step being traced (None when running eagerly). Calls in any other
         # graph are not recorded: Keras builds unbuilt layers by tracing them in a scratch graph,
         # and tensors of control-flow branches cannot be used outside them.
@@ -294,14 +321,20 @@ class _Capture:
         had_own = "call" in vars(layer)
         own = vars(layer).get("call")
         original = layer.call
-        pre, out = self.pre[info.index], self.out[info.index]
+        pre, out, inp = self.pre[info.index], self.out[info.index], self.inp[info.index]
         is_activation = info.kind == "activation"
+        watch_input = self.watch_inputs and not info.has_weights
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if not self._here():
                 return original(*args, **kwargs)
+            inputs = _floats(args[0] if args else kwargs.get("inputs"))
             if is_activation:
-                pre.extend(_floats(args[0] if args else kwargs.get("inputs")))
+                pre.extend(inputs)
+            if watch_input:
+                for t in inputs:
+                    tape.watch(t)
+                    inp.append(t)
             outputs = original(*args, **kwargs)
             for t in _floats(outputs):
                 tape.watch(t)
@@ -326,9 +359,15 @@ class _Capture:
         object.__setattr__(layer, "activation", activation)
         undo.append(lambda: object.__setattr__(layer, "activation", original))
 
-    def sources(self) -> list[tf.Tensor]:
-        """All recorded layer outputs, layer by layer (the extra gradient sources)."""
-        return [t for _, info in self.layers for t in self.out[info.index]]
+    def sources(self, outputs: bool, inputs: bool) -> list[tf.Tensor]:
+        """The extra gradient sources, layer by layer: recorded outputs and/or inputs."""
+        found: list[tf.Tensor] = []
+        for _, info in self.layers:
+            if outputs:
+                found += self.out[info.index]
+            if inputs:
+                found += self.inp[info.index]
+        return found
 
 
 class Probe:
@@ -352,7 +391,10 @@ class Probe:
                 slots.append(Slot(PRE, info.index))
             slots += [
                 Slot(q, info.index)
-                for q in (OUTPUT, OUTPUT_GRADIENTS, WEIGHTS, DELTA_WEIGHTS, WEIGHT_GRADIENTS)
+                for q in (
+                    OUTPUT, OUTPUT_GRADIENTS, INPUT_GRADIENTS, WEIGHTS, DELTA_WEIGHTS,
+                    WEIGHT_GRADIENTS,
+                )
             ]
         self.slots = tuple(slots)
         self.index = {slot: i for i, slot in enumerate(self.slots)}
@@ -511,7 +553,9 @@ class Probe:
         self._traced = True
         model = self.model
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        want = self.quantities
         capture = _Capture(self._wrapped)
+        capture.watch_inputs = INPUT_GRADIENTS in want
         with tf.GradientTape() as tape:
             with capture.installed(tape):
                 if model._call_has_training_arg:
@@ -530,10 +574,9 @@ class Probe:
             if model.optimizer is not None:
                 loss = model.optimizer.scale_loss(loss)
 
-        want = self.quantities
         variables = list(model.trainable_weights)  # the model is built by now
         layer_vars = self._layer_variables(variables)
-        sources = capture.sources() if OUTPUT_GRADIENTS in want else []
+        sources = capture.sources(OUTPUT_GRADIENTS in want, INPUT_GRADIENTS in want)
         track = bool(want & {WEIGHTS, DELTA_WEIGHTS})
         if variables:
             before = [v.value.value() for v in variables] if DELTA_WEIGHTS in want else []
@@ -556,6 +599,9 @@ class Probe:
         if acc is not None:
             d_count = acc.count.value.value() - count0
             d_total = acc.total.value.value() - total0
+            # Not a classification accuracy (e.g. BinaryAccuracy of a regression on continuous
+            # targets, 0 in every batch): recorded as not measured (n = 0).
+            d_count = d_count * tf.cast(_class_labels(acc, y), d_count.dtype)
             acc_row = scalar_row(d_total / tf.maximum(d_count, 1e-12), d_count)
         else:
             acc_row = tf.zeros([N_STATS], tf.float64)
@@ -574,9 +620,12 @@ class Probe:
                 forward.append((index[Slot(PRE, i)], capture.pre[i]))
             if OUTPUT in want:
                 forward.append((index[Slot(OUTPUT, i)], capture.out[i]))
-            if sources:
+            if OUTPUT_GRADIENTS in want:
                 grads = [grads_by_source.get(id(t)) for t in capture.out[i]]
                 forward.append((index[Slot(OUTPUT_GRADIENTS, i)], grads))
+            if INPUT_GRADIENTS in want and capture.inp[i]:
+                grads = [grads_by_source.get(id(t)) for t in capture.inp[i]]
+                table.add(index[Slot(INPUT_GRADIENTS, i)], grads)
             if forward and all(len(tensors) == 1 for _, tensors in forward):
                 table.add_family([slot for slot, _ in forward], [t[0] for _, t in forward])
             else:  # several calls or outputs: summarise each tensor on its own

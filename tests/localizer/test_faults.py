@@ -61,7 +61,7 @@ def test_one_unit_softmax_is_eaa_unchanged_in_the_output_layer(make_mlp, train, 
     f = _first(cb)
     assert (f.code, f.layer_index, f.evidence["rule"]) == ("EAA", 1, "unchanged")
     assert f.iteration == 50
-    assert f.hint == "activation"
+    assert f.hint == "wrong_activation"
 
 
 def test_zero_learning_rate_is_ebdw_in_the_last_layer(make_mlp, train, blobs):
@@ -109,16 +109,53 @@ def test_nan_loss_from_the_loss_function_is_elf(train, blobs):
     assert (f.code, f.target, f.quantity, f.iteration) == ("ELF", "loss", "loss", 1)
 
 
-def test_zero_accuracy_is_eaf_hinting_the_loss(train, blobs):
-    """A regression compiled with 'accuracy' scores 0 in every batch: EAF at iteration 10."""
+def test_zero_accuracy_is_eaf(train, blobs):
+    """A classifier that gets no batch right (all labels 1, output stuck below 0.5): EAF at
+    iteration 10, the first batch the "every batch so far" rule may fire."""
+    x, _ = blobs
+    y = np.ones((len(x), 1), dtype="float32")
+    model = keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Dense(1, activation="sigmoid", kernel_initializer="zeros",
+                           bias_initializer=keras.initializers.Constant(-50.0)),
+    ])
+    cb = DeepLocalize(verbose=0)
+    train(model, x, y, callbacks=[cb], loss="binary_crossentropy", metrics=("accuracy",),
+          optimizer=keras.optimizers.SGD(1e-4))
+    f = _first(cb)
+    assert (f.code, f.target, f.quantity, f.iteration) == ("EAF", "model", "accuracy", 10)
+    assert f.hint == "wrong_loss"
+
+
+def test_regression_accuracy_is_not_a_fault(train, blobs):
+    """A regression compiled with 'accuracy' gets a BinaryAccuracy that is 0 on continuous
+    targets in every batch; that says nothing about the model, so no EAF (and no finding)."""
     x, _ = blobs
     y = (x @ np.array([1.0, -2.0, 0.5, 3.0], dtype="float32"))[:, None]
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     cb = DeepLocalize(verbose=0)
     train(model, x, y, callbacks=[cb], loss="mse", metrics=("accuracy",))
+    assert cb.iterations >= 10
+    assert all(f.code != "EAF" for f in cb.findings), [f.message for f in cb.findings]
+    assert cb.trace.series("accuracy", None, "n").max() == 0  # recorded as not measured
+
+
+def test_zero_gradient_through_an_activation_layer_is_ebdw_there(train, blobs):
+    """Backward through a layer without weights (Algorithm 1 step 6): a separate 1-unit
+    softmax passes back a gradient of exactly 0, reported as EBDW at the Activation layer
+    itself, not at the Dense layer before it."""
+    x, _ = blobs
+    y = (x[:, :1] > 0).astype("float32")
+    model = keras.Sequential([
+        keras.Input((4,)), keras.layers.Dense(1), keras.layers.Activation("softmax"),
+    ])
+    cb = DeepLocalize(verbose=0)
+    train(model, x, y, callbacks=[cb], loss="mse")
     f = _first(cb)
-    assert (f.code, f.target, f.quantity, f.iteration) == ("EAF", "model", "accuracy", 10)
-    assert f.hint == "loss"
+    assert (f.code, f.layer_index, f.layer_class) == ("EBDW", 1, "Activation")
+    assert (f.phase, f.quantity, f.evidence["rule"], f.iteration) == (
+        "backward", "input_gradients", "zero", 10)
+    assert f.hint == "wrong_activation"
 
 
 def test_healthy_digits_mlp_is_correct_in_the_paper_profile(train, digits):

@@ -22,7 +22,7 @@ def test_large_updates_before_a_nan_point_at_the_learning_rate():
     assert suggest(ctx)[0] == "learning_rate"
     calm = HintContext("EBA", "numerical_error", "pre_activation", _layer(1), iteration=5,
                        max_update_ratio=1e-3)
-    assert suggest(calm)[0] == "activation"
+    assert suggest(calm)[0] == "wrong_activation"
 
 
 def test_relu_dead_from_the_start_points_at_initialisation():
@@ -39,13 +39,13 @@ def test_zero_update_with_zero_learning_rate_points_at_the_learning_rate():
     assert suggest(ctx)[0] == "learning_rate"
     vanishing = HintContext("EBDW", "zero", "delta_weights", _layer(1), learning_rate=0.01,
                             weight_gradient_zero=True)
-    assert suggest(vanishing)[0] == "activation"
+    assert suggest(vanishing)[0] == "wrong_activation"
 
 
 def test_one_unit_softmax_output_is_an_activation_mismatch():
     """A softmax over one unit is flagged; a 2-unit softmax with cross-entropy is not."""
     one = _layer(1, activation="softmax", units=1)
-    assert output_mismatch(one, "binary_crossentropy", False)[0] == "activation"
+    assert output_mismatch(one, "binary_crossentropy", False)[0] == "wrong_activation"
     two = _layer(1, activation="softmax", units=2)
     assert output_mismatch(two, "sparse_categorical_crossentropy", False) is None
 
@@ -62,3 +62,12 @@ def test_mdl_with_unscaled_inputs_points_at_normalisation():
     ctx = HintContext("MDL", "not_learning", "loss", input_max_abs=255.0)
     assert suggest(ctx)[0] == "input_normalisation"
     assert suggest(HintContext("MDL", "not_learning", "loss", input_max_abs=2.0))[0] is None
+
+
+def test_every_hint_is_a_fault_category():
+    """Hints and ground truth share one closed vocabulary, so a hint can be scored as a
+    diagnosis."""
+    from harness.vocab import CATEGORIES
+    from localizer.hints import HINTS
+
+    assert set(HINTS) <= set(CATEGORIES)
