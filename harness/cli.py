@@ -342,7 +342,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
 def _print_scores(run_dir: Path, root: Path, as_json: bool, write_report: bool) -> int:
     from reports.render import load_run
     from reports.render import write_report as write_report_files
-    from reports.tables import score_table_markdown
+    from reports.summary import score_table_markdown
 
     data = load_run(run_dir, root)
     scores = data.scores

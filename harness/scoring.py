@@ -5,13 +5,18 @@ Per tool, over the latest record of every (case, variant, tool, seed):
 - buggy runs: detected → TP, not detected → FN; patched runs: detected → FP (false alarm),
   not detected → TN. Units that did not complete (timeout, crashed, oom, error) are counted as
   ``failed`` and stay in the denominators (a tool that crashes a run did not detect anything).
-- localized: a detected buggy run whose first finding names the ground truth: a faulty layer's
-  index (target ``layer``) or a non-layer target the case lists (``loss``, ``data``, ...).
-  ``adjacent`` counts first findings one layer away from a faulty layer (the paper admits such
-  reports are common); they are not counted as localized.
+- localized: a detected buggy run whose first finding names the ground truth's fault site (a
+  faulty layer, or a layer of its site: the layer with weights and its activation layers) or a
+  non-layer target the case lists; ``localized_exact`` the faulty layer itself. ``adjacent``
+  counts first findings one layer away, outside the site; they are not localized. See
+  :mod:`harness.tally`.
+- diagnosis: a detected buggy run whose verdict names a correct fault category; its own column,
+  never part of localization.
+- denominators: the per-tool tallies are computed over several case sets (:data:`DENOMINATORS`):
+  the headline over separating pairs with a real fault, the paper's 40, every case, and the
+  negative control on its own.
 - time/epoch/iteration of detection: medians over detected buggy runs of the first early stop
   request (or, for tools that never stop training, the first finding). Epochs are 0-based here.
-- category: when a verdict names a fault ``category``, it is correct if the case lists it.
 - overhead: a tool run's ``train_s`` over the ``train_s`` of the no-tool control (tool ``none``)
   of the same case, variant and seed, when the run has one. The per-tool median uses only
   comparable pairs (neither stopped early, same number of epochs).
@@ -25,20 +30,27 @@ Per tool, over the latest record of every (case, variant, tool, seed):
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from harness.cases import Case
+from harness.tally import (
+    COMPLETED,
+    NO_TOOL,
+    ToolScore,
+    UnitOutcome,
+    _median,
+    rate,
+    score_record,
+    wilson,
+)
 
-COMPLETED = "completed"
-NO_TOOL = "none"
+__all__ = ["COMPLETED", "NO_TOOL", "VARIANTS", "majority", "rate", "score", "versus_paper",
+           "wilson"]
+
 VARIANTS = ("buggy", "patched")
-#: z for a two-sided 95 % interval.
-Z95 = 1.959963984540054
 #: Our tool name -> the paper's column (``case.meta["paper"][column]``). Tools not listed
 #: (``deeplocalize_released``, third-party tools) have no published column.
 PAPER_COLUMNS = {
@@ -48,201 +60,6 @@ PAPER_COLUMNS = {
     "keras_union": "keras_union",
     "deeplocalize": "deeplocalize",
 }
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
-    """Wilson score interval for ``k`` successes in ``n`` trials (``None`` when ``n == 0``)."""
-    if n == 0:
-        return None
-    p = k / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    # The exact bounds at k = 0 and k = n are 0 and 1; rounding must not move them inside.
-    low = 0.0 if k == 0 else max(0.0, centre - half)
-    high = 1.0 if k == n else min(1.0, centre + half)
-    return low, high
-
-
-def rate(k: int, n: int) -> dict[str, Any]:
-    """``{k, n, rate, low, high}``; rate and bounds are ``None`` when ``n == 0``."""
-    interval = wilson(k, n)
-    return {"k": k, "n": n, "rate": k / n if n else None,
-            "low": interval[0] if interval else None, "high": interval[1] if interval else None}
-
-
-def localization(case: Case, finding: Mapping[str, Any] | None) -> str:
-    """``exact``, ``adjacent``, ``wrong`` or ``none`` (no finding) for a tool's first finding."""
-    if not finding:
-        return "none"
-    target = finding.get("target")
-    if target == "layer":
-        index = finding.get("layer_index")
-        faulty = {layer.index for layer in case.layers}
-        if "layer" in case.targets and index in faulty:
-            return "exact"
-        if index is not None and any(abs(index - i) == 1 for i in faulty):
-            return "adjacent"
-        return "wrong"
-    return "exact" if target in case.targets else "wrong"
-
-
-@dataclass(frozen=True)
-class UnitOutcome:
-    """One record, scored."""
-
-    case_id: str
-    variant: str
-    tool: str
-    seed: int
-    status: str
-    detected: bool | None  # None when the unit did not complete
-    localization: str
-    wall_s: float | None
-    iteration: int | None
-    epoch: int | None
-    train_s: float | None
-    category: str | None = None  # the fault category the verdict names, if any
-    category_correct: bool | None = None  # None: no category named, or not a detected buggy run
-    stopped_early: bool | None = None
-    control_train_s: float | None = None  # train_s of the matching no-tool control run
-    overhead: float | None = None  # train_s / control_train_s
-    overhead_comparable: bool = False  # neither run stopped early and both ran as many epochs
-
-
-def _train_s(record: Mapping[str, Any]) -> float | None:
-    value = (record.get("training") or {}).get("train_s")
-    return value if value is not None else (record.get("timing") or {}).get("train_s")
-
-
-def score_record(
-    case: Case, record: Mapping[str, Any], control: Mapping[str, Any] | None = None
-) -> UnitOutcome:
-    """Score one tool record; ``control`` is the ``none`` record of the same unit, if any."""
-    verdict = record.get("verdict") or {}
-    training = record.get("training") or {}
-    completed = record["status"] == COMPLETED
-    detected = bool(verdict.get("detected")) if completed else None
-    findings = verdict.get("findings") or []
-    first = findings[0] if findings else None
-    where = verdict.get("stop") or first or {}
-    category = verdict.get("category") if detected and record["variant"] == "buggy" else None
-    train_s = _train_s(record)
-    control_s = overhead = None
-    comparable = False
-    if completed and train_s and control is not None and control["status"] == COMPLETED:
-        control_s = _train_s(control)
-        if control_s:
-            overhead = train_s / control_s
-            other = control.get("training") or {}
-            comparable = (not training.get("stopped_early") and not other.get("stopped_early")
-                          and training.get("epochs_run") == other.get("epochs_run"))
-    return UnitOutcome(
-        case_id=record["case_id"],
-        variant=record["variant"],
-        tool=record["tool"],
-        seed=record["seed"],
-        status=record["status"],
-        detected=detected,
-        localization=localization(case, first) if detected else "none",
-        wall_s=where.get("wall_s") if detected else None,
-        iteration=where.get("iteration") if detected else None,
-        epoch=where.get("epoch") if detected else None,
-        train_s=train_s,
-        category=category,
-        category_correct=None if category is None else category in case.categories,
-        stopped_early=training.get("stopped_early") if completed else None,
-        control_train_s=control_s,
-        overhead=overhead,
-        overhead_comparable=comparable,
-    )
-
-
-def _median(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-@dataclass
-class ToolScore:
-    tool: str
-    tp: int = 0
-    fn: int = 0
-    fp: int = 0
-    tn: int = 0
-    failed_buggy: int = 0
-    failed_patched: int = 0
-    missing_buggy: int = 0  # planned but no record: not in the denominators
-    missing_patched: int = 0
-    localized: int = 0
-    adjacent: int = 0
-    category_named: int = 0
-    category_correct: int = 0
-    median_detect_s: float | None = None
-    median_detect_epoch: float | None = None
-    median_detect_iteration: float | None = None
-    median_overhead: float | None = None
-    overhead_units: int = 0
-    failures: dict[str, int] = field(default_factory=dict)
-    _times: list[float] = field(default_factory=list, repr=False)
-    _epochs: list[int] = field(default_factory=list, repr=False)
-    _iterations: list[int] = field(default_factory=list, repr=False)
-    _overheads: list[float] = field(default_factory=list, repr=False)
-
-    @property
-    def buggy_runs(self) -> int:
-        return self.tp + self.fn + self.failed_buggy
-
-    @property
-    def patched_runs(self) -> int:
-        return self.fp + self.tn + self.failed_patched
-
-    def add(self, o: UnitOutcome) -> str:
-        """Count one outcome; return its matrix cell."""
-        buggy = o.variant == "buggy"
-        if o.detected is None:
-            self.failures[o.status] = self.failures.get(o.status, 0) + 1
-            if buggy:
-                self.failed_buggy += 1
-            else:
-                self.failed_patched += 1
-            return o.status
-        if o.overhead is not None and o.overhead_comparable:
-            self._overheads.append(o.overhead)
-        if not buggy:
-            self.fp += o.detected
-            self.tn += not o.detected
-            return "FP" if o.detected else "TN"
-        if not o.detected:
-            self.fn += 1
-            return "FN"
-        self.tp += 1
-        self.localized += o.localization == "exact"
-        self.adjacent += o.localization == "adjacent"
-        self.category_named += o.category is not None
-        self.category_correct += bool(o.category_correct)
-        for values, value in ((self._times, o.wall_s), (self._epochs, o.epoch),
-                              (self._iterations, o.iteration)):
-            if value is not None:
-                values.append(value)
-        return "TP+L" if o.localization == "exact" else "TP"
-
-    def finish(self) -> None:
-        self.median_detect_s = _median(self._times)
-        self.median_detect_epoch = _median(self._epochs)
-        self.median_detect_iteration = _median(self._iterations)
-        self.median_overhead = _median(self._overheads)
-        self.overhead_units = len(self._overheads)
-
-    def to_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
-        data.update(
-            buggy_runs=self.buggy_runs,
-            patched_runs=self.patched_runs,
-            detection=rate(self.tp, self.buggy_runs),
-            false_alarm=rate(self.fp, self.patched_runs),
-            localization=rate(self.localized, self.buggy_runs),
-        )
-        return data
 
 
 def majority(hits: int, completed: int, attempted: int) -> str:
@@ -378,9 +195,39 @@ def category_breakdown(cases: Mapping[str, Case], case_results: Mapping[str, Map
     return {c: out[c] for c in sorted(out, key=lambda c: (order.get(c, len(order)), c))}
 
 
+def _real_fault(case: Case) -> bool:
+    return case.separates and not is_control(case)
+
+
+def is_control(case: Case) -> bool:
+    """The negative control: buggy and patched are the same program (category ``none``)."""
+    return "none" in case.categories
+
+
+def in_paper(case: Case) -> bool:
+    """One of the paper's 40 cases: it ran DeepLocalize on it (50079585 it could not)."""
+    return ((case.meta.get("paper") or {}).get("deeplocalize") or {}).get("run", True) is not False
+
+
+#: The case sets the per-tool tallies are computed over: name -> (label, membership).
+#: ``real`` is the headline (``score()["tools"]``).
+DENOMINATORS = {
+    "real": ("separating pairs with a real fault", _real_fault),
+    "paper": ("the paper's 40 cases", in_paper),
+    "all": ("every case of the run", lambda case: True),
+    "control": ("negative control (buggy = patched)", is_control),
+}
+HEADLINE = "real"
+
+
 def score(cases: Mapping[str, Case], latest: Iterable[Mapping[str, Any]], *,
           planned: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Score the latest records of a run. Records of unknown cases are an error.
+
+    Per-tool tallies are computed over each set of :data:`DENOMINATORS`
+    (``score()["denominators"][name]["tools"]``); ``score()["tools"]`` is the headline set:
+    pairs that separate on our data and have a real fault (no negative control). Per-case
+    results, the matrix and the paper comparison cover every case of the run.
 
     ``planned`` is the run's configuration (``run.json["config"]``: ``tools``, ``variants``,
     ``seeds`` and optionally ``case_ids``); planned units without a record are reported as
@@ -397,22 +244,30 @@ def score(cases: Mapping[str, Case], latest: Iterable[Mapping[str, Any]], *,
         score_record(cases[r["case_id"]], r, controls.get((r["case_id"], r["variant"], r["seed"])))
         for r in records if r["tool"] != NO_TOOL
     ]
-    tools: dict[str, ToolScore] = {}
+    groups = {name: {c for c in cases if member(cases[c])}
+              for name, (_, member) in DENOMINATORS.items()}
+    tallies: dict[str, dict[str, ToolScore]] = {name: {} for name in DENOMINATORS}
     seeds: dict[tuple[str, str, str], dict[int, str]] = defaultdict(dict)
     for o in sorted(outcomes, key=lambda o: (o.tool, o.case_id, o.variant, o.seed)):
-        cell = tools.setdefault(o.tool, ToolScore(o.tool)).add(o)
+        for name, tools in tallies.items():
+            if o.case_id in groups[name]:
+                cell = tools.setdefault(o.tool, ToolScore(o.tool)).add(o)
         seeds[(o.case_id, o.tool, o.variant)][o.seed] = cell
     present = {(o.case_id, o.variant, o.tool, o.seed) for o in outcomes}
     missing = sorted(_planned_units(cases, planned) - present)
     for case_id, variant, tool, seed in missing:
-        s = tools.setdefault(tool, ToolScore(tool))
-        if variant == "buggy":
-            s.missing_buggy += 1
-        else:
-            s.missing_patched += 1
+        for name, tools in tallies.items():
+            if case_id in groups[name]:
+                s = tools.setdefault(tool, ToolScore(tool))
+                if variant == "buggy":
+                    s.missing_buggy += 1
+                else:
+                    s.missing_patched += 1
         seeds[(case_id, tool, variant)][seed] = "missing"
-    for s in tools.values():
-        s.finish()
+    names = sorted({o.tool for o in outcomes} | {unit[2] for unit in missing})
+    for tools in tallies.values():
+        for name in names:
+            tools.setdefault(name, ToolScore(name)).finish()
     matrix: dict[str, dict[str, dict[str, list[str]]]] = defaultdict(lambda: defaultdict(dict))
     for (case_id, tool, variant), by_seed in sorted(seeds.items()):
         matrix[case_id][tool][variant] = [by_seed[k] for k in sorted(by_seed)]
@@ -427,9 +282,18 @@ def score(cases: Mapping[str, Case], latest: Iterable[Mapping[str, Any]], *,
         }
         for case_id, row in sorted(matrix.items())
     }
-    names = sorted(tools)
+    in_run = {o.case_id for o in outcomes} | {unit[0] for unit in missing}
+    denominators = {
+        name: {
+            "label": DENOMINATORS[name][0],
+            "cases": sorted(groups[name] & in_run),
+            "tools": {tool: tallies[name][tool].to_json() for tool in names},
+        }
+        for name in DENOMINATORS
+    }
     return {
-        "tools": {name: tools[name].to_json() for name in names},
+        "tools": denominators[HEADLINE]["tools"],
+        "denominators": denominators,
         "matrix": {case: dict(row) for case, row in sorted(matrix.items())},
         "units": [asdict(o) for o in sorted(outcomes, key=lambda o: (
             o.case_id, o.variant, o.tool, o.seed))],

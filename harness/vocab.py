@@ -48,3 +48,20 @@ PAPER_TOOLS = (
     "deeplocalize",  # the callback
     "deeplocalize_tool",  # the imperative tool (Stack Overflow cases only)
 )
+
+#: Where a fault of each category sits: the target a diagnosis of that category points at.
+CATEGORY_TARGETS = {
+    "wrong_activation": "layer",
+    "missing_activation": "layer",
+    "initialisation": "layer",
+    "architecture": "layer",
+    "wrong_loss": "loss",
+    "learning_rate": "hyperparameter",
+    "batch_size": "hyperparameter",
+    "epochs": "hyperparameter",
+    "optimizer": "optimizer",
+    "input_normalisation": "data",
+    "data_preprocessing": "data",
+    "metric": "model",
+    "none": "none",
+}

@@ -23,15 +23,9 @@ from harness import records as records_mod
 from harness.cases import Case, load_cases
 from harness.scoring import NO_TOOL, score
 from reports import plots
-from reports.tables import (
-    SUMMARY_COLUMNS,
-    Table,
-    build_tables,
-    load_paper_headline,
-    summary_rows,
-    table_markdown,
-    to_csv,
-)
+from reports.cells import Table, table_markdown, to_csv
+from reports.summary import SUMMARY_CSV_COLUMNS, summary_csv_rows
+from reports.tables import build_tables, load_paper_headline
 from reports.views import case_facts, case_verdicts, paper_table, run_metadata, unit_table
 
 FORMATS = ("html", "md", "csv")
@@ -130,7 +124,7 @@ def _figures(scores: Mapping[str, Any]) -> dict[str, Any]:
 
 def _write_csv(out: Path, tables: Mapping[str, Any], scores: Mapping[str, Any]) -> list[Path]:
     paths = [out / "summary.csv"]
-    paths[0].write_text(to_csv(SUMMARY_COLUMNS, summary_rows(scores)), encoding="utf-8")
+    paths[0].write_text(to_csv(SUMMARY_CSV_COLUMNS, summary_csv_rows(scores)), encoding="utf-8")
     for key, table in tables.items():
         if key == "summary":
             continue

@@ -1,6 +1,7 @@
-"""Rows for the score tables (pure), and their Markdown and CSV writers.
+"""Rows for the per-case, paper, time, overhead and failure tables (pure).
 
-One source of truth: the ``*_table`` functions turn the output of
+One source of truth: the ``*_table`` functions here and in :mod:`reports.summary` turn the
+output of
 :func:`harness.scoring.score` (plus, for failures, the records) into :class:`Table` objects of
 plain string cells. HTML (``reports/render.py``), Markdown and CSV all render those same rows;
 no number is computed anywhere else and templates do no arithmetic.
@@ -8,187 +9,30 @@ no number is computed anywhere else and templates do no arithmetic.
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DASH = "–"
+from reports.cells import (
+    DASH,
+    HIT,
+    KNOWN_CELLS,
+    Table,
+    fmt_epoch,
+    fmt_num,
+    fmt_plain,
+)
+from reports.summary import summary_tables
+
 #: The paper's headline totals (data, transcribed from the paper; package data of ``reports``).
 PAPER_TOTALS = Path(__file__).with_name("paper_totals.toml")
-HIT = ("TP", "TP+L")
-KNOWN_CELLS = {"TP", "TP+L", "FN", "FP", "TN", "missing"}
-
-#: Column key -> header (HTML and Markdown). CSV headers are the keys themselves.
-LABELS: dict[str, str] = {
-    "buggy_runs": "buggy runs", "failed_buggy": "failed (buggy)",
-    "missing_buggy": "missing (buggy)", "detection": "detection rate [95% CI]",
-    "patched_runs": "patched runs", "failed_patched": "failed (patched)",
-    "missing_patched": "missing (patched)", "false_alarm": "false-alarm rate [95% CI]",
-    "failures": "failed by status", "localized": "localized (exact)",
-    "adjacent": "adjacent layer", "localization": "localization rate [95% CI]",
-    "category_correct": "category correct / named", "median_detect_s": "median time to detect (s)",
-    "median_detect_epoch": "median epoch (1-based)", "median_detect_iteration": "median iteration",
-    "overhead": "median overhead vs none (×)", "flags": "flags",
-    "ours_detected": "ours: detected", "paper_detected": "paper: detected",
-    "detection_vs_paper": "detection vs paper", "ours_localized": "ours: localized",
-    "paper_localized": "paper: localized", "localization_vs_paper": "localization vs paper",
-    "our_time_s": "ours: time (s)", "paper_time_s": "paper: time (s)",
-    "our_epoch": "ours: epoch (1-based)", "paper_epoch": "paper: epoch",
-    "our_iteration": "ours: iteration", "paper_iteration": "paper: iteration",
-    "paper_column": "paper column", "cases": "cases", "agree": "agree", "differ": "differ",
-    "undecided": "undecided", "localization_agree": "localization agree",
-    "localization_differ": "localization differ", "flaky": "flaky cases",
-    "headline_detected": "paper headline: detected",
-    "headline_localized": "paper headline: localized", "method": "paper method",
-    "mean_stop_s": "paper: mean time to stop (s)",
-    "scope": "over", "in_run": "this run (cases, majority of seeds)", "note": "note",
-    "detections": "detections", "min_s": "min (s)", "median_s": "median (s)", "max_s": "max (s)",
-    "median_epoch": "median epoch (1-based)", "median_iteration": "median iteration",
-    "paper_median_s": "paper: median time over the same cases (s)", "pairs": "runs with a control",
-    "comparable": "comparable pairs", "median_ratio": "median ratio (×)",
-    "min_ratio": "min (×)", "max_ratio": "max (×)", "error": "error", "log_dir": "log folder",
-    "first_finding": "first finding", "localization_verdict": "localization",
-    "verdict_category": "category named", "final_loss": "final loss",
-    "final_accuracy": "final accuracy", "train_s": "train time (s)",
-    "overhead_ratio": "overhead vs none (×)",
-}
-
-
-@dataclass(frozen=True)
-class Table:
-    """One table. ``rows`` are the cells as text (what Markdown and CSV write); ``classes`` and
-    ``links`` (per row: column -> CSS class / relative href) only decorate the HTML."""
-
-    name: str  # file stem of its CSV
-    title: str
-    caption: str
-    columns: tuple[str, ...]
-    rows: list[dict[str, str]]
-    classes: list[dict[str, str]] = field(default_factory=list)
-    links: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def labels(self) -> list[str]:
-        return [LABELS.get(c, c) for c in self.columns]
-
-    def cells(self) -> list[list[dict[str, str]]]:
-        """Rows as ``{text, cls, href}`` cells in column order (the HTML view model)."""
-        out = []
-        for i, row in enumerate(self.rows):
-            classes = self.classes[i] if i < len(self.classes) else {}
-            links = self.links[i] if i < len(self.links) else {}
-            out.append([{"text": row[c], "cls": classes.get(c, ""), "href": links.get(c, "")}
-                        for c in self.columns])
-        return out
-
-
-# -- formatting (the only place numbers become text) ---------------------------------------------
-
-def fmt_num(value: float | None, digits: int = 2) -> str:
-    return DASH if value is None else f"{value:.{digits}f}"
-
-
-def fmt_plain(value: float | None) -> str:
-    """Counts and medians of counts: ``4``, ``4.5``."""
-    if value is None:
-        return DASH
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
-
-
-def fmt_epoch(value: float | None) -> str:
-    """A 0-based epoch as the paper counts it (1-based)."""
-    return DASH if value is None else fmt_plain(value + 1)
-
-
-def fmt_rate(r: Mapping[str, Any]) -> str:
-    """``50% [9–91%]`` (Wilson 95 % interval); ``–`` with no runs."""
-    if not r["n"]:
-        return DASH
-    return f"{r['rate']:.0%} [{r['low']:.0%}–{r['high']:.0%}]"
-
-
-def fmt_failures(failures: Mapping[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "0"
-
-
 # -- paper headline totals (data file) -----------------------------------------------------------
 
 def load_paper_headline() -> dict[str, Any]:
     """``reports/paper_totals.toml``: the paper's headline totals, transcribed from the paper."""
     return tomllib.loads(PAPER_TOTALS.read_text(encoding="utf-8"))
-
-
-# -- per tool ------------------------------------------------------------------------------------
-
-SUMMARY_DETECTION_COLUMNS = (
-    "tool", "buggy_runs", "TP", "FN", "failed_buggy", "missing_buggy", "detection",
-    "patched_runs", "FP", "TN", "failed_patched", "missing_patched", "false_alarm", "failures",
-)
-SUMMARY_LOCALIZATION_COLUMNS = (
-    "tool", "localized", "adjacent", "localization", "category_correct", "median_detect_s",
-    "median_detect_epoch", "median_detect_iteration", "overhead",
-)
-SUMMARY_COLUMNS = SUMMARY_DETECTION_COLUMNS + SUMMARY_LOCALIZATION_COLUMNS[1:]
-
-
-def summary_rows(scores: Mapping[str, Any]) -> list[dict[str, str]]:
-    """One row per tool: unit counts over seeds, rates with Wilson intervals, medians."""
-    rows = []
-    for tool, s in scores["tools"].items():
-        overhead = DASH
-        if s["median_overhead"] is not None:
-            overhead = f"{s['median_overhead']:.2f} (n={s['overhead_units']})"
-        rows.append({
-            "tool": tool,
-            "buggy_runs": str(s["buggy_runs"]),
-            "TP": str(s["tp"]),
-            "FN": str(s["fn"]),
-            "failed_buggy": str(s["failed_buggy"]),
-            "missing_buggy": str(s["missing_buggy"]),
-            "detection": fmt_rate(s["detection"]),
-            "patched_runs": str(s["patched_runs"]),
-            "FP": str(s["fp"]),
-            "TN": str(s["tn"]),
-            "failed_patched": str(s["failed_patched"]),
-            "missing_patched": str(s["missing_patched"]),
-            "false_alarm": fmt_rate(s["false_alarm"]),
-            "failures": fmt_failures(s["failures"]),
-            "localized": str(s["localized"]),
-            "adjacent": str(s["adjacent"]),
-            "localization": fmt_rate(s["localization"]),
-            "category_correct": (f"{s['category_correct']}/{s['category_named']}"
-                         if s["category_named"] else DASH),
-            "median_detect_s": fmt_num(s["median_detect_s"]),
-            "median_detect_epoch": fmt_epoch(s["median_detect_epoch"]),
-            "median_detect_iteration": fmt_plain(s["median_detect_iteration"]),
-            "overhead": overhead,
-        })
-    return rows
-
-
-def summary_tables(scores: Mapping[str, Any]) -> list[Table]:
-    rows = summary_rows(scores)
-    failed = [{c: "failed" for c in ("failed_buggy", "failed_patched", "failures")
-               if r[c] != "0"} for r in rows]
-    return [
-        Table("summary", "Detection and false alarms",
-              "Units = one training run per (case, variant, seed). TP/FN on buggy runs, FP/TN "
-              "(false alarms) on patched runs. Failed units (timeout, crash, OOM, error) stay in "
-              "the denominators; missing units (planned, never recorded) do not.",
-              SUMMARY_DETECTION_COLUMNS, rows, failed),
-        Table("summary", "Localization, time and overhead",
-              "Localized: the first finding names a ground-truth layer or target; a finding one "
-              "layer off is counted as adjacent, not localized. Category: verdicts that name a "
-              "fault category, and how many of those the case lists. Times are to the first "
-              "stop request (or finding) of detected buggy runs. Overhead: train time over the "
-              "no-tool control of the same case, variant and seed, on comparable pairs only.",
-              SUMMARY_LOCALIZATION_COLUMNS, rows),
-    ]
 
 
 # -- per case ------------------------------------------------------------------------------------
@@ -520,35 +364,3 @@ def build_tables(scores: Mapping[str, Any], latest: Mapping[str, Mapping[str, An
         "overhead": overhead_table(scores),
         "failures": failures_table(scores, latest),
     }
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def markdown(columns: list[str] | tuple[str, ...], rows: list[dict[str, str]],
-             labels: Sequence[str] | None = None) -> str:
-    header = labels or columns
-    lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_md_cell(row[c]) for c in columns) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def table_markdown(table: Table) -> str:
-    body = markdown(table.columns, table.rows, table.labels) if table.rows else "_(none)_"
-    return f"### {table.title}\n\n{table.caption}\n\n{body}"
-
-
-def to_csv(columns: list[str] | tuple[str, ...], rows: list[dict[str, str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def score_table_markdown(scores: Mapping[str, Any], cases: Mapping[str, Any] | None = None) -> str:
-    """The compact per-tool table printed by ``deeplocalize run`` and ``score``."""
-    columns = ("tool", "buggy_runs", "TP", "FN", "failed_buggy", "detection", "FP", "TN",
-               "failed_patched", "false_alarm", "localized", "median_detect_s")
-    return markdown(columns, summary_rows(scores))

@@ -2,7 +2,7 @@
 
 Pure functions of already-loaded data (``run.json``, records, scores, a case); every value they
 return is display text, so templates only lay it out. Score tables come from
-:mod:`reports.tables`.
+:mod:`reports.cells`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reports.tables import DASH, Table, fmt_epoch, fmt_num, fmt_plain
+from reports.cells import DASH, Table, fmt_epoch, fmt_num, fmt_plain
 
 Pairs = list[tuple[str, str]]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.cases import load_case
-from harness.scoring import localization, score
+from harness.scoring import score
+from harness.tally import localization
 
 
 @pytest.fixture
@@ -74,3 +75,76 @@ def test_record_of_unknown_case_is_an_error(case) -> None:
     rec = dict(_rec("buggy", "t", 0), case_id="so-1")
     with pytest.raises(KeyError, match="so-1"):
         score({"so-48385830": case}, [rec])
+
+
+def _with(case, **changes):
+    import dataclasses
+
+    return dataclasses.replace(case, **changes)
+
+
+def test_fault_site_counts_as_localized_exact_stays_strict(case) -> None:
+    """The ground truth is a separate Activation layer (7) behind a Dense layer (6): a finding
+    on the Dense layer localizes the site, not the exact layer; one layer outside the site is
+    adjacent."""
+    from harness.cases import FaultyLayer
+
+    site = _with(case, targets=("layer",), layers=(FaultyLayer(7, "Activation", None),),
+                 site_layers=frozenset({6, 7}))
+    assert localization(site, {"target": "layer", "layer_index": 7}) == "exact"
+    assert localization(site, {"target": "layer", "layer_index": 6}) == "site"
+    assert localization(site, {"target": "layer", "layer_index": 5}) == "adjacent"
+    assert localization(site, {"target": "layer", "layer_index": 8}) == "adjacent"
+    assert localization(site, {"target": "layer", "layer_index": 3}) == "wrong"
+    recs = [
+        _rec("buggy", "dl", 0, detected=True, finding={"target": "layer", "layer_index": 6}),
+        _rec("buggy", "dl", 1, detected=True, finding={"target": "layer", "layer_index": 7}),
+        _rec("buggy", "dl", 2, detected=True, finding={"target": "layer", "layer_index": 5}),
+    ]
+    s = score({"so-48385830": site}, recs)["tools"]["dl"]
+    assert (s["localized"], s["localized_exact"], s["adjacent"]) == (2, 1, 1)
+    assert s["localization"]["k"] == 2 and s["localization_exact"]["k"] == 1
+
+
+def test_diagnosis_is_its_own_column(case) -> None:
+    """A named category is a diagnosis (right when the case lists it, or when its target is a
+    non-layer target the case lists); it never turns a localization miss into a hit."""
+    from harness.tally import diagnosis_correct
+
+    lr = _with(case, categories=("learning_rate",), targets=("hyperparameter",))
+    assert diagnosis_correct(lr, "learning_rate") is True
+    assert diagnosis_correct(lr, "batch_size") is True  # also a hyperparameter
+    assert diagnosis_correct(lr, "wrong_activation") is False
+    assert diagnosis_correct(lr, None) is None
+    rec = _rec("buggy", "dl", 0, detected=True, finding={"target": "layer", "layer_index": 0})
+    rec["verdict"]["category"] = "learning_rate"
+    s = score({"so-48385830": lr}, [rec])["tools"]["dl"]
+    assert (s["localized"], s["category_correct"], s["diagnosis"]["k"]) == (0, 1, 1)
+
+
+def test_headline_excludes_non_separating_pairs_and_the_control(case) -> None:
+    """Headline rates are over separating pairs with a real fault; the paper's 40, every case
+    and the negative control are tallied apart, and per-case results keep every case."""
+    real = _with(case, id="so-1")
+    flat = _with(case, id="so-2", separates=False)
+    control = _with(case, id="so-3", categories=("none",), targets=("none",), layers=(),
+                    site_layers=frozenset())
+    unrun = _with(case, id="so-4", meta={"paper": {"deeplocalize": {"run": False}}})
+    cases = {c.id: c for c in (real, flat, control, unrun)}
+    recs = []
+    for c in cases:
+        for variant in ("buggy", "patched"):
+            r = _rec(variant, "t", 0, detected=True)
+            r.update(case_id=c, key=f"{c}/{variant}/t/0")
+            recs.append(r)
+    result = score(cases, recs)
+    d = result["denominators"]
+    assert d["real"]["cases"] == ["so-1", "so-4"]
+    assert d["paper"]["cases"] == ["so-1", "so-2", "so-3"]
+    assert d["all"]["cases"] == ["so-1", "so-2", "so-3", "so-4"]
+    assert d["control"]["cases"] == ["so-3"]
+    assert result["tools"] == d["real"]["tools"]
+    assert (d["real"]["tools"]["t"]["tp"], d["real"]["tools"]["t"]["fp"]) == (2, 2)
+    assert (d["control"]["tools"]["t"]["tp"], d["control"]["tools"]["t"]["fp"]) == (1, 1)
+    assert d["all"]["tools"]["t"]["buggy_runs"] == 4
+    assert sorted(result["cases"]) == ["so-1", "so-2", "so-3", "so-4"]

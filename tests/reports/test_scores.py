@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.scoring import majority, score, versus_paper, wilson
+from harness.scoring import majority, score, versus_paper
+from harness.tally import wilson
 
 CASE, NONSEP = "so-10000001", "gh-report-nonsep"
 STOP = {"epoch": 0, "iteration": 20, "wall_s": 2.0}

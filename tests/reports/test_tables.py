@@ -9,7 +9,7 @@ import io
 import pytest
 
 from harness.scoring import score
-from reports import tables
+from reports import cells, summary, tables
 from reports.views import run_metadata, unit_table
 
 CASE, NONSEP = "so-10000001", "gh-report-nonsep"
@@ -31,23 +31,35 @@ def scores(cases, rec):
 
 def test_rate_shows_percentage_and_interval() -> None:
     """fmt_rate prints the rate and its Wilson bounds; no runs prints a dash."""
-    assert tables.fmt_rate({"n": 2, "rate": 0.5, "low": 0.0945, "high": 0.9055}) == (
+    assert cells.fmt_rate({"n": 2, "rate": 0.5, "low": 0.0945, "high": 0.9055}) == (
         "50% [9%–91%]")
-    assert tables.fmt_rate({"n": 0, "rate": None, "low": None, "high": None}) == "–"
+    assert cells.fmt_rate({"n": 0, "rate": None, "low": None, "high": None}) == "–"
 
 
 def test_epochs_are_shown_from_one() -> None:
     """A 0-based epoch is printed the way the paper counts (from 1)."""
-    assert (tables.fmt_epoch(0), tables.fmt_epoch(1.5), tables.fmt_epoch(None)) == (
+    assert (cells.fmt_epoch(0), cells.fmt_epoch(1.5), cells.fmt_epoch(None)) == (
         "1", "2.5", "–")
 
 
 def test_summary_row_has_denominator_failures_and_interval(scores) -> None:
-    """The per-tool row prints runs, failed units by status and the detection interval."""
-    row = next(r for r in tables.summary_rows(scores) if r["tool"] == "deeplocalize")
+    """The per-tool row prints runs, failed units by status and the detection interval; the
+    headline leaves out the non-separating pair, the 'all' denominator keeps it."""
+    every = scores["denominators"]["all"]["tools"]
+    row = next(r for r in summary.summary_rows(scores, every) if r["tool"] == "deeplocalize")
     assert (row["buggy_runs"], row["TP"], row["failed_buggy"]) == ("3", "2", "1")
     assert row["failures"] == "crashed 1"
     assert row["detection"] == "67% [21%–94%]"
+    head = next(r for r in summary.summary_rows(scores) if r["tool"] == "deeplocalize")
+    assert (head["buggy_runs"], head["TP"], head["failed_buggy"]) == ("2", "2", "0")
+
+
+def test_summary_csv_has_every_denominator(scores) -> None:
+    """summary.csv tells the case sets apart in its first column."""
+    rows = summary.summary_csv_rows(scores)
+    assert {r["denominator"] for r in rows} == {"real", "paper", "all", "control"}
+    table = summary.denominator_table(scores)
+    assert any(r["denominator"].startswith("real:") for r in table.rows)
 
 
 def test_matrix_cell_detected_localized_and_paper(scores) -> None:
@@ -109,15 +121,15 @@ def test_failures_table_lists_failed_and_missing_units(cases, rec) -> None:
 
 def test_markdown_escapes_pipes() -> None:
     """A '|' inside a cell does not split the Markdown column."""
-    text = tables.markdown(("a",), [{"a": "x | y"}])
+    text = cells.markdown(("a",), [{"a": "x | y"}])
     assert text.splitlines()[-1] == "| x \\| y |"
 
 
 def test_markdown_and_csv_render_the_same_rows(scores) -> None:
     """Every CSV cell of the matrix appears verbatim in its Markdown table."""
     table = tables.matrix_table(scores)
-    md = tables.table_markdown(table)
-    parsed = list(csv.DictReader(io.StringIO(tables.to_csv(table.columns, table.rows))))
+    md = cells.table_markdown(table)
+    parsed = list(csv.DictReader(io.StringIO(cells.to_csv(table.columns, table.rows))))
     assert parsed == table.rows
     assert all(row[c] in md for row in parsed for c in table.columns if row[c])
 
