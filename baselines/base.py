@@ -158,6 +158,25 @@ class Detector(abc.ABC):
                 order (in a shared run training went on after each).
         """
 
+    def findings_so_far(self) -> Sequence[Finding]:
+        """Return the findings made so far, while the program still runs.
+
+        The worker polls this after the tools' callbacks (at every batch end, epoch end and end
+        of every ``fit`` call) and streams the findings it had not seen yet into the unit folder,
+        so a unit that later times out, crashes or runs out of memory keeps what the tool had
+        already found (the record's ``partial_verdict``).
+
+        The sequence may only grow: the first ``n`` items must stay the same once returned,
+        and should equal the first ``n`` findings of the eventual :meth:`verdict`. Keep it cheap:
+        it may be called once per batch.
+
+        Returns:
+            The findings so far, in the order :meth:`verdict` would report them. The default
+            returns an empty tuple (a tool that only stops training is still streamed through
+            its stop requests).
+        """
+        return ()
+
 
 def first_early(stops: Sequence[StopEvent]) -> StopEvent | None:
     """The first stop request that came before the configured end of training, if any."""

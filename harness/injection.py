@@ -16,7 +16,7 @@ import os
 import runpy
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +208,9 @@ class FitInjector:
         stops: Tool name → the StopEvents observed for that tool, in order.
         fits: One :class:`FitRecord` per ``fit`` call the program made.
         evaluations: The return values of the program's ``Model.evaluate`` calls, as dicts.
+        trailing: Callback factories, each called once per ``fit`` call; their callbacks run
+            after every detector's, so they see that batch's findings and stop requests (the
+            worker's findings stream, :mod:`harness.stream`).
     """
 
     def __init__(self, detectors: Mapping[str, Detector], *, passive: bool) -> None:
@@ -224,6 +227,7 @@ class FitInjector:
         self._clock = _Clock()
         self._fit_depth = 0
         self._saved: dict[str, Any] = {}
+        self.trailing: list[Callable[[], keras.callbacks.Callback]] = []
 
     def __enter__(self) -> FitInjector:
         self._saved = {"fit": keras.Model.fit, "evaluate": keras.Model.evaluate}
@@ -244,7 +248,7 @@ class FitInjector:
             start = time.perf_counter()
             injector._fit_depth += 1
             try:
-                history = original_fit(model, **params, **extra)
+                history = injector._fit(original_fit, model, params, extra)
             finally:
                 injector._fit_depth -= 1
                 record.train_s = time.perf_counter() - start
@@ -270,6 +274,12 @@ class FitInjector:
         keras.Model.fit = self._saved["fit"]
         keras.Model.evaluate = self._saved["evaluate"]
 
+    def _fit(
+        self, fit: Any, model: keras.Model, params: dict[str, Any], extra: dict[str, Any]
+    ) -> Any:
+        """Run the real ``fit`` (a hook: :mod:`harness.buildprobe` records instead of training)."""
+        return fit(model, **params, **extra)
+
     def _callbacks_for_fit(
         self, params: dict[str, Any], user_callbacks: list[keras.callbacks.Callback]
     ) -> list[keras.callbacks.Callback]:
@@ -292,6 +302,7 @@ class FitInjector:
         for name, detector in self.detectors.items():
             for cb in detector.callbacks():
                 ours.append(_StopGuard(cb, c, self.stops[name], self.passive))
+        ours.extend(make() for make in self.trailing)
         return user_callbacks + ours
 
     def verdicts(self) -> dict[str, Verdict]:

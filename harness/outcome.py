@@ -7,6 +7,10 @@ Status rules, first match wins:
 - no valid ``result.json`` → ``crashed`` (the worker died: segfault, kill signal, abort);
 - otherwise the worker's own status: ``completed``, ``error`` (the program or the set-up raised)
   or ``oom`` (``MemoryError``).
+
+A tool's record of a unit that did not complete also gets a ``partial_verdict``: what the tool
+had found or asked for before the failure, read from the unit's findings stream
+(:func:`harness.stream.partial_verdicts`; the shape is documented in :mod:`harness.records`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 from harness.executors import STDERR_LOG, ExecResult
 from harness.records import SCHEMA_VERSION
 from harness.spec import NO_TOOL, RunSpec
+from harness.stream import partial_verdicts
 from harness.worker import RESULT_FILE
 
 _TAIL_CHARS = 2000
@@ -98,10 +103,13 @@ def make_records(
         },
         "log_dir": unit_dir.relative_to(run_dir).as_posix(),
     }
+    tools = [tool for tool in spec.tools if tool != NO_TOOL]
+    partial = partial_verdicts(unit_dir, tools) if status != "completed" else {}
     records = []
     for tool in spec.tools:
         record = dict(base, key=spec.record_key(tool), tool=tool)
         record["tool_version"] = (result.get("tool_versions") or {}).get(tool)
         record["verdict"] = None if tool == NO_TOOL else verdicts.get(tool)
+        record["partial_verdict"] = partial.get(tool)
         records.append(record)
     return records

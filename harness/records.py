@@ -3,6 +3,22 @@
 Records are never rewritten; a retry appends a new line and readers keep the last record per
 ``key``. JSON never holds NaN or Infinity: non-finite numbers are stored as ``null`` and flagged
 (see :func:`finite_or_flag`).
+
+A record (written by :func:`harness.outcome.make_records`) holds ``schema_version``, ``key``,
+``unit``, ``attempt``, the spec's fields (``run_id``, ``case_id``, ``case_digest``, ``variant``,
+``tool``, ``tool_version``, ``seed``, ``profile``, ``semantics``, ``shared``), how it ended
+(``status``, one of :data:`STATUSES`; ``error``; ``exit_code``; ``executor``,
+``executor_detail``), what the program did (``training``, ``data``, ``params``, ``env``,
+``timing``), where its files are (``log_dir``) and what the tool said:
+
+- ``verdict``: :meth:`baselines.base.Verdict.to_json` from the worker's result (also for an
+  ``error`` unit: made after the program raised); ``None`` for the ``none`` control and when
+  the worker left no result (killed for ``timeout`` or ``oom``, or ``crashed``).
+- ``partial_verdict`` (schema 2): for a unit that did not complete, what the tool had found or
+  asked for before it failed, from the unit's findings stream (:mod:`harness.stream`): the
+  verdict's keys (``detected``, ``stop``, ``findings``, ``category`` ``None``, ``raw`` ``{}``)
+  plus ``partial: true`` and ``stops`` (the stop requests streamed). ``None`` for a completed
+  unit and for ``none``. Schema-1 records, which predate it, read back with ``None``.
 """
 
 from __future__ import annotations
@@ -16,7 +32,9 @@ from typing import Any
 
 from baselines.base import json_safe
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions :func:`read_all` reads (older ones are upgraded in memory: see :func:`upgrade`).
+READABLE_VERSIONS = (1, 2)
 #: Every status a unit can end with.
 STATUSES = ("completed", "timeout", "crashed", "oom", "error")
 RECORDS_FILE = "records.jsonl"
@@ -69,12 +87,22 @@ def read_all(run_dir: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise RecordError(f"{path}:{number}: not JSON: {exc}") from exc
         version = record.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
+            readable = ", ".join(map(str, READABLE_VERSIONS))
             raise RecordError(
-                f"{path}:{number}: schema_version {version!r}, this harness reads {SCHEMA_VERSION}"
+                f"{path}:{number}: schema_version {version!r}, this harness reads {readable}"
             )
-        records.append(record)
+        records.append(upgrade(record))
     return records
+
+
+def upgrade(record: dict[str, Any]) -> dict[str, Any]:
+    """Give an older record the fields of the current schema (its ``schema_version`` stays).
+
+    Schema 1 → 2: ``partial_verdict`` (``None``: nothing was streamed before schema 2).
+    """
+    record.setdefault("partial_verdict", None)
+    return record
 
 
 def latest(run_dir: Path) -> dict[str, dict[str, Any]]:

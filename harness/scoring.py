@@ -4,7 +4,10 @@ Per tool, over the latest record of every (case, variant, tool, seed):
 
 - buggy runs: detected → TP, not detected → FN; patched runs: detected → FP (false alarm),
   not detected → TN. Units that did not complete (timeout, crashed, oom, error) are counted as
-  ``failed`` and stay in the denominators (a tool that crashes a run did not detect anything).
+  ``failed`` and stay in the denominators (a tool that crashes a run did not detect anything),
+  unless the tool had detected before the failure: then the findings streamed while the
+  program ran (the record's ``partial_verdict``) count as its detection (TP or FP), and the
+  unit is also listed under ``failures``.
 - localized: a detected buggy run whose first finding names the ground truth's fault site (a
   faulty layer, or a layer of its site: the layer with weights and its activation layers) or a
   non-layer target the case lists; ``localized_exact`` the faulty layer itself. ``adjacent``

@@ -107,6 +107,7 @@ class UnitOutcome:
     iteration: int | None
     epoch: int | None
     train_s: float | None
+    partial: bool = False  # a failed unit, detected before it failed (its partial verdict)
     category: str | None = None  # the fault category the verdict names, if any
     category_correct: bool | None = None  # None: no category named, or not a detected buggy run
     stopped_early: bool | None = None
@@ -123,11 +124,22 @@ def _train_s(record: Mapping[str, Any]) -> float | None:
 def score_record(
     case: Case, record: Mapping[str, Any], control: Mapping[str, Any] | None = None
 ) -> UnitOutcome:
-    """Score one tool record; ``control`` is the ``none`` record of the same unit, if any."""
-    verdict = record.get("verdict") or {}
+    """Score one tool record; ``control`` is the ``none`` record of the same unit, if any.
+
+    A unit that did not complete is a detection when the tool had found something (or asked
+    to stop early) before the failure: its ``partial_verdict`` (streamed while the program
+    ran) is scored like a verdict. Otherwise it has no verdict (``detected`` is ``None``).
+    """
     training = record.get("training") or {}
     completed = record["status"] == COMPLETED
-    detected = bool(verdict.get("detected")) if completed else None
+    partial = None if completed else record.get("partial_verdict")
+    if completed:
+        verdict = record.get("verdict") or {}
+        detected: bool | None = bool(verdict.get("detected"))
+    elif partial and partial.get("detected"):
+        verdict, detected = partial, True
+    else:
+        verdict, detected = {}, None
     findings = verdict.get("findings") or []
     first = findings[0] if findings else None
     where = verdict.get("stop") or first or {}
@@ -149,6 +161,7 @@ def score_record(
         seed=record["seed"],
         status=record["status"],
         detected=detected,
+        partial=bool(detected and not completed),
         localization=localization(case, first) if detected else "none",
         wall_s=where.get("wall_s") if detected else None,
         iteration=where.get("iteration") if detected else None,
@@ -191,6 +204,7 @@ class ToolScore:
     median_overhead: float | None = None
     overhead_units: int = 0
     failures: dict[str, int] = field(default_factory=dict)
+    detected_before_failure: int = 0  # failed units counted as TP/FP from their partial verdict
     _times: list[float] = field(default_factory=list, repr=False)
     _epochs: list[int] = field(default_factory=list, repr=False)
     _iterations: list[int] = field(default_factory=list, repr=False)
@@ -207,6 +221,9 @@ class ToolScore:
     def add(self, o: UnitOutcome) -> str:
         """Count one outcome; return its matrix cell."""
         buggy = o.variant == "buggy"
+        if o.partial:  # failed, but only after the tool had detected: a detection
+            self.failures[o.status] = self.failures.get(o.status, 0) + 1
+            self.detected_before_failure += 1
         if o.detected is None:
             self.failures[o.status] = self.failures.get(o.status, 0) + 1
             if buggy:

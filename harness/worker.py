@@ -7,7 +7,9 @@ It loads the case, copies the program into ``DIR/program`` (applying the patch f
 program with each tool's callbacks injected into every ``Model.fit`` call, and writes
 ``DIR/result.json`` (status, verdicts, training summary, environment) and ``DIR/history.json``.
 A program that raises is recorded as ``error`` (``oom`` for ``MemoryError``) with its traceback;
-the worker itself exits 0 whenever it managed to write its result.
+the worker itself exits 0 whenever it managed to write its result. While the program runs, each
+tool's findings and stop requests are streamed to ``DIR/findings.jsonl`` (:mod:`harness.stream`),
+so they survive a worker that is killed before it can write its result.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
         from harness import datasets, params, semantics
         from harness.envinfo import environment
         from harness.injection import FitInjector, run_program
+        from harness.stream import FINDINGS_FILE, FindingsStream
 
         result["env"] = environment()
         keras.utils.set_random_seed(spec.seed)
@@ -105,7 +108,9 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
         tools = [t for t in spec.tools if t != NO_TOOL]
         detectors = {name: registry.create(name) for name in tools}
         injector = FitInjector(detectors, passive=spec.shared)
-        with injector:
+        stream = FindingsStream(out_dir / FINDINGS_FILE, detectors, injector.stops)
+        injector.trailing.append(stream.callback)
+        with injector, stream:
             try:
                 run_program(script, list(case.args))
             except MemoryError as exc:

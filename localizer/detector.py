@@ -67,6 +67,9 @@ class DeepLocalizeDetector(Detector):
             detected=bool(findings),
             stop=first_early(stops),
             findings=tuple(findings),
+            # The first finding's heuristic hint is a fault category (localizer.hints.HINTS),
+            # scored as a diagnosis apart from the paper-faithful localization.
+            category=findings[0].hint if findings else None,
             raw={
                 "code": findings[0].code if findings else "CM",
                 "profile": self.profile,
@@ -75,6 +78,16 @@ class DeepLocalizeDetector(Detector):
                 "batches": sum(cb.steps_run for cb in self.instances),
             },
         )
+
+    def findings_so_far(self) -> Sequence[Finding]:
+        """Return :meth:`findings` while the program runs (polled by the worker at batch ends).
+
+        Cheap when nothing was found yet. Earlier fit calls' findings never change once their
+        call ended, and a callback only appends, so the sequence only grows.
+        """
+        if not any(callback.findings for callback in self.instances):
+            return ()
+        return tuple(self.findings())
 
 
 class DeepLocalizeReleasedDetector(DeepLocalizeDetector):

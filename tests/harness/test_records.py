@@ -44,3 +44,13 @@ def test_other_schema_version_is_an_error(tmp_path: Path) -> None:
     (tmp_path / records.RECORDS_FILE).write_text(json.dumps({"schema_version": 99, "key": "a"}))
     with pytest.raises(records.RecordError, match=r"records\.jsonl:1: schema_version 99"):
         records.read_all(tmp_path)
+
+
+def test_schema_1_records_still_read(tmp_path: Path) -> None:
+    """Records written before partial verdicts (schema 1) read back with partial_verdict None."""
+    old = {"schema_version": 1, "key": "a", "status": "timeout", "verdict": None}
+    (tmp_path / records.RECORDS_FILE).write_text(json.dumps(old) + "\n")
+    records.append(tmp_path, [_record("b", "timeout", partial_verdict={"partial": True})])
+    latest = records.latest(tmp_path)
+    assert latest["a"]["partial_verdict"] is None and latest["a"]["schema_version"] == 1
+    assert latest["b"]["partial_verdict"] == {"partial": True}

@@ -148,3 +148,26 @@ def test_headline_excludes_non_separating_pairs_and_the_control(case) -> None:
     assert (d["control"]["tools"]["t"]["tp"], d["control"]["tools"]["t"]["fp"]) == (1, 1)
     assert d["all"]["tools"]["t"]["buggy_runs"] == 4
     assert sorted(result["cases"]) == ["so-1", "so-2", "so-3", "so-4"]
+
+
+def test_finding_before_a_failure_counts_as_a_detection(case) -> None:
+    """A unit that timed out after the tool had found something: its streamed (partial)
+    verdict is a detection, localized like any other; a failed unit with nothing streamed stays
+    a failure in the denominator."""
+    hit = {"target": "layer", "layer_index": 1, "wall_s": 3.0, "iteration": 4}
+    late = _rec("buggy", "dl", 0, status="timeout")
+    late["partial_verdict"] = {"partial": True, "detected": True, "stop": None,
+                               "findings": [hit], "stops": [], "category": None, "raw": {}}
+    empty = _rec("buggy", "dl", 1, status="crashed")
+    empty["partial_verdict"] = {"partial": True, "detected": False, "stop": None,
+                                "findings": [], "stops": [], "category": None, "raw": {}}
+    alarm = _rec("patched", "dl", 0, status="oom")
+    alarm["partial_verdict"] = dict(late["partial_verdict"])
+    result = score({"so-48385830": case}, [late, empty, alarm])
+    s = result["tools"]["dl"]
+    assert (s["tp"], s["failed_buggy"], s["buggy_runs"], s["localized"]) == (1, 1, 2, 1)
+    assert (s["fp"], s["failed_patched"]) == (1, 0)
+    assert s["detected_before_failure"] == 2
+    assert s["failures"] == {"timeout": 1, "crashed": 1, "oom": 1}
+    assert result["matrix"]["so-48385830"]["dl"] == {"buggy": ["TP+L", "crashed"],
+                                                     "patched": ["FP"]}
