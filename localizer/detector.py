@@ -25,7 +25,7 @@ class DeepLocalizeDetector(Detector):
     """DeepLocalize, Algorithm 1 as published (``profile="paper"``)."""
 
     name = "deeplocalize"
-    version = "1"
+    version = "2"  # 2: backward check through layers without weights, EAF on class labels only
     description = "DeepLocalize (ICSE'21) Algorithm 1 as published; probes from the real train step"
     localizes = True
     profile = "paper"
