@@ -3,197 +3,41 @@
 Re-implemented from the rules and default thresholds summarised in
 ``shared/research/peers.md`` §1.2 (paper Table I and §V-D, released ``AutoTrainer/utils/
 monitor.py`` and ``reproduce.py``). Nothing is repaired: where AUTOTRAINER would stop training
-and start its repair loop, this detector records the problem and requests a stop.
+and start its repair loop, this detector records the problem and requests a stop. The rules on
+plain numbers are in :mod:`baselines.autotrainer_rules`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-from baselines.base import Detector, Finding, StopEvent, Verdict, first_early
-from baselines.recorder import (
-    ProgramClock,
-    ToolCallback,
-    accuracy_key,
-    acquire_probe,
-    as_float,
-    loss_info,
+from baselines.autotrainer_rules import (
+    DEFAULTS,
+    DR,
+    EG,
+    OL,
+    PROBLEMS,
+    SC,
+    VG,
+    GradientSummary,
+    gradient_problem,
+    largest_gain,
+    loss_blown,
+    oscillating,
+    slow_convergence,
+    summarize_gradients,
+    unsatisfactory,
 )
+from baselines.base import Detector, Finding, StopEvent, Verdict, first_early
+from baselines.epoch_logs import as_float, logged_accuracy, reads_accuracy
+from baselines.model_info import loss_info
+from baselines.recorder import ProgramClock, Recorder, RecorderState, ToolCallback, acquire_probe
 from localizer.probe import WEIGHT_GRADIENTS, WEIGHTS, Probe, Slot
-from localizer.rules import INF, MEAN, NAN, STD, ZERO_FRAC
+from localizer.rules import INF, NAN
 from localizer.rules import N as COUNT
-
-VG, EG, DR, OL, SC = "VG", "EG", "DR", "OL", "SC"
-PROBLEMS = {
-    VG: "vanishing gradient",
-    EG: "exploding gradient",
-    DR: "dying ReLU",
-    OL: "oscillating loss",
-    SC: "slow convergence",
-}
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """AUTOTRAINER's parameters (peers.md §1.2; defaults of paper Table I / ``reproduce.py``).
-
-    Attributes:
-        beta_1: VG: first-to-last gradient-norm ratio at most this.
-        beta_2: VG: first layer's gradient norm at most this.
-        beta_3: EG: first-to-last gradient-norm ratio at least this.
-        gamma: DR: share of zero gradient entries at least this.
-        zeta: OL: a local maximum and its paired minimum at least this far apart.
-        eta: OL: such pairs at least this share of the checks.
-        delta: SC: largest accuracy gain between consecutive checks at most this.
-        theta: Θ, the target accuracy: training is unsatisfactory while the best accuracy so far
-            is at most this (``reproduce.py`` and DeepDiagnosis' comparison: 0.6).
-        check_every: Gradient checks every this many iterations (paper: every 3 iterations).
-        judgment_point: Loss/accuracy checks start once this share of the planned epochs ran.
-        loss_limit: A loss at or above this counts as a NaN loss (``monitor.py``).
-    """
-
-    beta_1: float = 1e-3
-    beta_2: float = 1e-4
-    beta_3: float = 70.0
-    gamma: float = 0.7
-    zeta: float = 0.03
-    eta: float = 0.2
-    delta: float = 0.01
-    theta: float = 0.6
-    check_every: int = 3
-    judgment_point: float = 0.3
-    loss_limit: float = 1e3
-
-
-DEFAULTS = Thresholds()
-
-
-# -- the rules, on plain numbers --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GradientSummary:
-    """One batch's weight gradients, per layer with trainable weights (in layer order).
-
-    Attributes:
-        layers: Indices (into ``model.layers``) of the layers with weight gradients.
-        norms: ℓ2 norm of each of those layers' gradients (kernel and bias together).
-        zero_share: Share of exactly-zero entries over all gradient entries of the model.
-        nonfinite: Some gradient or weight entry is NaN or Inf.
-    """
-
-    layers: tuple[int, ...]
-    norms: tuple[float, ...]
-    zero_share: float
-    nonfinite: bool
-
-    @property
-    def ratio(self) -> float:
-        """First layer's gradient norm over the last layer's (NaN when undefined)."""
-        if len(self.norms) < 2 or not self.norms[-1] > 0 or not math.isfinite(self.norms[0]):
-            return math.nan
-        return self.norms[0] / self.norms[-1]
-
-
-def summarize_gradients(
-    layers: Sequence[int], rows: np.ndarray, weight_nonfinite: bool = False
-) -> GradientSummary:
-    """Build a :class:`GradientSummary` from probe STATS rows (one per layer, ``n > 0``).
-
-    The ℓ2 norm of ``n`` values with mean ``m`` and standard deviation ``s`` is
-    ``sqrt(n·(s² + m²))``.
-    """
-    rows = np.asarray(rows, dtype=np.float64).reshape(-1, ZERO_FRAC + 1)
-    n = rows[:, COUNT]
-    norms = np.sqrt(n * (rows[:, STD] ** 2 + rows[:, MEAN] ** 2))
-    total = float(n.sum())
-    zero_share = float((rows[:, ZERO_FRAC] * n).sum() / total) if total > 0 else 0.0
-    nonfinite = bool(weight_nonfinite or (rows[:, NAN] + rows[:, INF]).sum() > 0)
-    return GradientSummary(tuple(int(i) for i in layers), tuple(float(v) for v in norms),
-                           zero_share, nonfinite)
-
-
-def vanishing_gradient(g: GradientSummary, t: Thresholds = DEFAULTS) -> bool:
-    """VG: ratio ≤ β1 and the first layer's gradient norm ≤ β2."""
-    return bool(g.ratio <= t.beta_1 and g.norms[0] <= t.beta_2)
-
-
-def exploding_gradient(g: GradientSummary, t: Thresholds = DEFAULTS) -> bool:
-    """EG: ratio ≥ β3, or some gradient (or weight) is NaN/Inf."""
-    return g.nonfinite or bool(g.ratio >= t.beta_3)
-
-
-def dying_relu(g: GradientSummary, t: Thresholds = DEFAULTS) -> bool:
-    """DR: the share of zero gradient entries is ≥ γ."""
-    return g.zero_share >= t.gamma
-
-
-def gradient_problem(g: GradientSummary, t: Thresholds = DEFAULTS) -> str | None:
-    """The finite-gradient problem of a batch, in the released monitor's priority DR > EG > VG."""
-    if dying_relu(g, t):
-        return DR
-    if not g.nonfinite and exploding_gradient(g, t):
-        return EG
-    if vanishing_gradient(g, t):
-        return VG
-    return None
-
-
-def oscillating(accuracy: Sequence[float], t: Thresholds = DEFAULTS) -> bool:
-    """OL: local maxima and minima of the accuracy curve (endpoints excluded; a flat point is
-    both), paired in order; the pairs whose gap ``max − min`` is ≥ ζ number ≥ η × checks."""
-    acc = [float(a) for a in accuracy]
-    maxima, minima = [], []
-    for i in range(1, len(acc) - 1):
-        if acc[i] >= acc[i - 1] and acc[i] >= acc[i + 1]:
-            maxima.append(acc[i])
-        if acc[i] <= acc[i - 1] and acc[i] <= acc[i + 1]:
-            minima.append(acc[i])
-    pairs = sum(hi - lo >= t.zeta for hi, lo in zip(maxima, minima))
-    return pairs > 0 and pairs >= t.eta * len(acc)
-
-
-def largest_gain(accuracy: Sequence[float]) -> float:
-    """Largest increase between consecutive checks (0 when it never rises)."""
-    return max([0.0, *(b - a for a, b in zip(accuracy, accuracy[1:]))])
-
-
-def slow_convergence(
-    accuracy: Sequence[float], val_accuracy: Sequence[float] = (), t: Thresholds = DEFAULTS
-) -> bool:
-    """SC: the largest accuracy gain between consecutive checks is ≤ δ (needs two checks);
-    with validation accuracy, it must hold for both curves, as in the released monitor."""
-    if len(accuracy) < 2:
-        return False
-    if largest_gain(accuracy) > t.delta:
-        return False
-    return len(val_accuracy) < 2 or largest_gain(val_accuracy) <= t.delta
-
-
-def unsatisfactory(
-    best_accuracy: float | None, best_val_accuracy: float | None = None, t: Thresholds = DEFAULTS
-) -> bool | None:
-    """Training is unsatisfactory: the best accuracy (training, or validation when logged) so
-    far is ≤ Θ. ``None`` when no accuracy is logged (AUTOTRAINER is accuracy-based)."""
-    known = [a for a in (best_accuracy, best_val_accuracy) if a is not None and not math.isnan(a)]
-    if not known:
-        return None
-    return min(known) <= t.theta
-
-
-def loss_blown(loss: float | None, crossentropy: bool, t: Thresholds = DEFAULTS) -> bool:
-    """A "NaN loss": NaN/Inf, or (for a cross-entropy loss only) ≥ the loss limit."""
-    if loss is None:
-        return False
-    if not math.isfinite(loss):
-        return True
-    return crossentropy and loss >= t.loss_limit
-
 
 # -- the detector -------------------------------------------------------------------------------
 
@@ -239,8 +83,12 @@ class AutoTrainerDetector(Detector):
     - **Norms.** Per layer, kernel and bias gradients together (the probe summarises per layer;
       the release uses kernels only); first/last = first/last layer with trainable weights.
     - **No accuracy metric** (e.g. regression): the Θ gate is never open, so only the NaN form
-      of EG can fire (AUTOTRAINER is accuracy-based). A regression that logs a meaningless
-      ``accuracy`` is judged on it, as AUTOTRAINER would.
+      of EG can fire (AUTOTRAINER is accuracy-based). An accuracy that is not a
+      *classification* accuracy counts as none, training and validation alike
+      (:func:`baselines.epoch_logs.logged_accuracy`, DeepLocalize's rule): Keras gives a
+      regression compiled with ``metrics=["accuracy"]`` a ``BinaryAccuracy`` that is 0 on
+      continuous targets; judged as AUTOTRAINER would, it opened the Θ gate of such healthy
+      regressions and reported them as SC.
     - **Loss limit.** The ≥ 1e3 "NaN loss" applies to cross-entropy losses only (AUTOTRAINER's
       classification models; an MSE on raw targets is routinely above 1e3).
 
@@ -266,6 +114,10 @@ class AutoTrainerDetector(Detector):
         self.fit_calls += 1
         return [_AutoTrainerCallback(self)]
 
+    def findings_so_far(self) -> Sequence[Finding]:
+        """The findings so far (they only grow), streamed by the worker while training runs."""
+        return tuple(self.findings)
+
     def verdict(self, stops: Sequence[StopEvent]) -> Verdict:
         return Verdict(
             detected=bool(self.findings),
@@ -285,6 +137,7 @@ class _AutoTrainerCallback(ToolCallback):
         self.detector = detector
         self.t = detector.thresholds
         self.probe: Probe | None = None
+        self.recorder: Recorder | None = None
         self.done = False
         self.gate: bool | None = None
         self.latest: GradientSummary | None = None
@@ -295,6 +148,8 @@ class _AutoTrainerCallback(ToolCallback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         super().on_train_begin(logs)
         self.probe, reason = acquire_probe(self.model, self)
+        retrace = "train_step" not in vars(self.model)
+        self.recorder = Recorder.acquire(self.model, self, retrace=retrace)  # which accuracy
         if self.probe is None:
             self.detector.notes.append(f"no gradient checks: {reason}")
             return
@@ -340,12 +195,14 @@ class _AutoTrainerCallback(ToolCallback):
         logs = logs or {}
         if self.done:
             return
-        acc_key = accuracy_key(logs)
-        val_key = accuracy_key(logs, validation=True)
-        if acc_key is not None and logs.get(acc_key) is not None:
-            self.accuracy.append(float(logs[acc_key]))
-        if val_key is not None and logs.get(val_key) is not None:
-            self.val_accuracy.append(float(logs[val_key]))
+        state = self.recorder.read() if self.recorder is not None else RecorderState()
+        if not reads_accuracy(state):  # not a classification accuracy: as if none were logged
+            self.accuracy.clear()
+            self.val_accuracy.clear()
+        for values, validation in ((self.accuracy, False), (self.val_accuracy, True)):
+            value = logged_accuracy(logs, state, validation=validation)
+            if value is not None:
+                values.append(value)
         crossentropy = "crossentropy" in (loss_info(self.model)[0] or "")
         for key in ("loss", "val_loss"):
             value = as_float(logs.get(key))
@@ -377,6 +234,9 @@ class _AutoTrainerCallback(ToolCallback):
         if self.probe is not None:
             self.probe.release(self)
             self.probe = None
+        if self.recorder is not None:
+            self.recorder.release(self)
+            self.recorder = None
 
     def _report(self, code: str, g: GradientSummary | None, batch: int | None, why: str) -> None:
         t = self.t

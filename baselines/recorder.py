@@ -3,10 +3,16 @@
 Per-batch layer quantities (gradients, weights, updates, layer outputs) come from DeepLocalize's
 probe (:class:`localizer.probe.Probe`): it instruments the real training step and every tool on a
 model subscribes to the same instance, so a shared run computes them once. The probe reduces
-each quantity to :data:`localizer.rules.STATS` and summarises only *floating* inputs. Three
+each quantity to :data:`localizer.rules.STATS` and summarises only *floating* inputs. Four
 things the tools' rules need are not derivable from those summaries, and :class:`Recorder` adds
 them, in-graph, without touching the training step itself:
 
+- whether the model's accuracy metric is a **classification accuracy** in this ``fit`` call:
+  the training batches whose targets are class labels for it, by the probe's own test
+  (:func:`localizer.probe.class_labels` on the same targets), so the tools ignore the logged
+  accuracy exactly where DeepLocalize does (:func:`baselines.epoch_logs.logged_accuracy`). The
+  probe's accuracy row (n = 0 for such a batch) holds the latest steps only, and is missing
+  where the probe cannot attach or (UMLAUT) is not used; the count here covers the whole call;
 - the **raw training inputs** as the program feeds them: dtype and static shape (at trace time),
   running min / max and NaN/Inf counts over every numeric input tensor, integers included
   (UMLAUT's input checks, DeepDiagnosis' *ImproperData*);
@@ -25,16 +31,16 @@ once per check. Like the probe, one recorder per model and ``fit`` call is share
 subscribers; the last one out restores the model.
 
 Also here: :class:`ProgramClock` (program-wide iteration and time across ``fit`` calls),
-:class:`ToolCallback` (the clock bookkeeping every tool callback needs) and small model helpers.
+:class:`ToolCallback` (the clock bookkeeping every tool callback needs) and
+:func:`acquire_probe`. Facts of the compiled model are in :mod:`baselines.model_info`, the
+epoch logs' values (and which accuracy counts) in :mod:`baselines.epoch_logs`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +48,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from localizer.probe import LayerInfo, Probe, UnsupportedModelError, describe_layer
+from localizer.probe import (
+    Probe,
+    UnsupportedModelError,
+    class_labels,
+    describe_layer,
+    find_accuracy_metric,
+)
 
 #: ``|pre-activation|`` at or above this counts as saturated (DeepDiagnosis, PDF Table 2).
 SATURATION_BOUND = 5.0
@@ -51,7 +63,8 @@ SATURATING = frozenset({"sigmoid", "tanh"})
 
 # Layout of the recorder's vector.
 _STEPS, _X_N, _X_MIN, _X_MAX, _X_NAN, _X_INF, _Y_N, _Y_MIN, _Y_MAX = range(9)
-_FIXED = 9
+_ACC_N, _ACC_LABELS = 9, 10  # batches with an accuracy metric; those with class-label targets
+_FIXED = 11
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,9 @@ class RecorderState:
         y_count, y_min, y_max: The same for the labels.
         saturation: Layer index -> share of pre-activations with ``|x| >= 5`` in the latest
             training batch that reached that layer.
+        accuracy_batches: Training batches recorded while the model had an accuracy metric (the
+            one DeepLocalize reads, :func:`localizer.probe.find_accuracy_metric`).
+        label_batches: Those of them whose targets were class labels for that metric.
     """
 
     steps: int = 0
@@ -82,6 +98,17 @@ class RecorderState:
     y_min: float = math.nan
     y_max: float = math.nan
     saturation: dict[int, float] = field(default_factory=dict)
+    accuracy_batches: int = 0
+    label_batches: int = 0
+
+    @property
+    def accuracy_is_classification(self) -> bool | None:
+        """Whether the accuracy is a classification accuracy: every training batch so far had
+        class-label targets (DeepLocalize's probe counts exactly those batches). ``None``: not
+        known (no accuracy metric, or no training batch seen)."""
+        if self.accuracy_batches == 0:
+            return None
+        return self.label_batches == self.accuracy_batches
 
 
 def _numeric(structure: Any) -> list[tf.Tensor]:
@@ -166,7 +193,7 @@ class Recorder:
             names = ("x", "y", "y_pred", "sample_weight", "training")
             bound = dict(zip(names, args)) | kwargs
             if bound.get("training", True):
-                self._commit(bound.get("x"), bound.get("y"))
+                self._commit(bound.get("x"), bound.get("y"), bound.get("y_pred"))
             else:
                 self._stash.clear()
             return original(*args, **kwargs)
@@ -203,7 +230,7 @@ class Recorder:
 
     # -- in-graph update ------------------------------------------------------------------------
 
-    def _commit(self, x: Any, y: Any) -> None:
+    def _commit(self, x: Any, y: Any, y_pred: Any) -> None:
         xs, ys = _numeric(x), _numeric(y)
         self.x_dtypes = tuple(t.dtype.name for t in xs)
         self.x_shapes = tuple(
@@ -225,6 +252,13 @@ class Recorder:
                 if n == _X_N:
                     values[_X_NAN] += tf.reduce_sum(tf.cast(tf.math.is_nan(f), tf.float64))
                     values[_X_INF] += tf.reduce_sum(tf.cast(tf.math.is_inf(f), tf.float64))
+        compiled = getattr(self.model, "_compile_metrics", None)
+        if compiled is not None and not compiled.built and y is not None and y_pred is not None:
+            compiled.build(y, y_pred)  # what compute_metrics (and the probe) would do next
+        metric = find_accuracy_metric(self.model)
+        if metric is not None:
+            values[_ACC_N] += 1.0
+            values[_ACC_LABELS] += tf.cast(class_labels(metric, y), tf.float64)
         for position, index in enumerate(self.saturating):
             entries = [(hits, total) for i, _, hits, total in mine if i == index]
             if entries:
@@ -259,6 +293,8 @@ class Recorder:
             y_min=bound(v[_Y_MIN]),
             y_max=bound(v[_Y_MAX]),
             saturation=saturation,
+            accuracy_batches=int(v[_ACC_N]),
+            label_batches=int(v[_ACC_LABELS]),
         )
 
 
@@ -322,76 +358,3 @@ def acquire_probe(model: keras.Model, subscriber: object) -> tuple[Probe | None,
         return Probe.acquire(model, subscriber), None
     except UnsupportedModelError as exc:
         return None, str(exc)
-
-
-# -- model facts --------------------------------------------------------------------------------
-
-
-def layer_infos(model: keras.Model) -> tuple[LayerInfo, ...]:
-    """:func:`localizer.probe.describe_layer` for every entry of ``model.layers``."""
-    return tuple(describe_layer(i, layer) for i, layer in enumerate(model.layers))
-
-
-def has_weights(layer: keras.layers.Layer) -> bool:
-    return bool(layer.trainable_weights)
-
-
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-def loss_info(model: keras.Model) -> tuple[str | None, bool]:
-    """The compiled loss' canonical name (``mean_squared_error``, ...) and its ``from_logits``.
-
-    Best effort for the first output; strings and functions resolve through ``keras.losses``.
-    """
-    loss = getattr(model, "loss", None)
-    if isinstance(loss, dict):
-        loss = next(iter(loss.values()), None)
-    if isinstance(loss, (list, tuple)):
-        loss = loss[0] if loss else None
-    if loss is None:
-        return None, False
-    if isinstance(loss, str):
-        try:
-            resolved = keras.losses.get(loss)
-        except (ValueError, TypeError):
-            return loss.lower(), False
-        loss = resolved
-    if isinstance(loss, keras.losses.Loss):
-        name = getattr(loss, "name", None) or _CAMEL.sub("_", type(loss).__name__).lower()
-    else:
-        name = getattr(loss, "__name__", None) or type(loss).__name__
-    kwargs = getattr(loss, "_fn_kwargs", None) or {}
-    from_logits = bool(getattr(loss, "from_logits", False) or kwargs.get("from_logits", False))
-    return str(name).lower(), from_logits
-
-
-def learning_rate(model: keras.Model) -> float | None:
-    """The optimizer's current learning rate (schedules evaluated at the current step)."""
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return None
-    try:
-        return float(np.asarray(keras.ops.convert_to_numpy(optimizer.learning_rate)))
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
-def accuracy_key(logs: Mapping[str, Any], *, validation: bool = False) -> str | None:
-    """The key of the (validation) accuracy in epoch logs: ``accuracy``, ``acc``,
-    ``categorical_accuracy``, ... ``None`` when the program logs no accuracy."""
-    prefix = "val_" if validation else ""
-    for key in logs:
-        bare = key[len(prefix):] if key.startswith(prefix) else None
-        if bare is None or (not validation and key.startswith("val_")):
-            continue
-        if bare == "acc" or bare.endswith("accuracy"):
-            return key
-    return None
-
-
-def as_float(value: Any) -> float | None:
-    """``float(value)``, or ``None`` when it is missing."""
-    if value is None:
-        return None
-    return float(np.asarray(value))

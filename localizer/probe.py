@@ -261,7 +261,7 @@ def find_accuracy_metric(model: keras.Model) -> keras.metrics.Metric | None:
     return None
 
 
-def _class_labels(metric: keras.metrics.Metric, y: Any) -> tf.Tensor:
+def class_labels(metric: keras.metrics.Metric, y: Any) -> tf.Tensor:
     """Whether the batch's targets are class labels for ``metric``: 0/1 (one-hot or binary)
     for ``BinaryAccuracy`` and ``CategoricalAccuracy``, integers for the others."""
     targets = [t for t in keras.tree.flatten(y) if tf.is_tensor(t)]
@@ -601,7 +601,7 @@ class Probe:
             d_total = acc.total.value.value() - total0
             # Not a classification accuracy (e.g. BinaryAccuracy of a regression on continuous
             # targets, 0 in every batch): recorded as not measured (n = 0).
-            d_count = d_count * tf.cast(_class_labels(acc, y), d_count.dtype)
+            d_count = d_count * tf.cast(class_labels(acc, y), d_count.dtype)
             acc_row = scalar_row(d_total / tf.maximum(d_count, 1e-12), d_count)
         else:
             acc_row = tf.zeros([N_STATS], tf.float64)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris
 
-from baselines import autotrainer as at
-from baselines.autotrainer import AutoTrainerDetector, GradientSummary
+from baselines import autotrainer_rules as at
+from baselines.autotrainer import AutoTrainerDetector
+from baselines.autotrainer_rules import GradientSummary
 
 L = keras.layers
 

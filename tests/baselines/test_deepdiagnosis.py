@@ -10,9 +10,10 @@ import keras
 import pytest
 from sklearn.datasets import load_digits, load_iris
 
-from baselines import deepdiagnosis as dd
+from baselines import deepdiagnosis_rules as dd
 from baselines import registry
-from baselines.deepdiagnosis import DeepDiagnosisDetector, Facts
+from baselines.deepdiagnosis import DeepDiagnosisDetector
+from baselines.deepdiagnosis_rules import Facts
 from harness.injection import FitInjector, run_program
 
 L = keras.layers

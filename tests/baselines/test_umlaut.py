@@ -8,8 +8,9 @@ import keras
 import numpy as np
 from sklearn.datasets import load_digits, load_iris
 
-from baselines import umlaut as um
-from baselines.umlaut import EpochFacts, LayerFacts, ModelFacts, UmlautDetector
+from baselines import umlaut_checks as um
+from baselines.umlaut import UmlautDetector
+from baselines.umlaut_checks import EpochFacts, LayerFacts, ModelFacts
 
 L = keras.layers
 
