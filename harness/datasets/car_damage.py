@@ -19,12 +19,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cache_dir, record
+from harness.datasets import Dataset, cache_dir, cached_dir, record
 
 NAME = "car_damage"
 FOLDER = "car_damage/data3a"
 SPLITS = ("training", "validation")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+DATASET = Dataset(
+    name=NAME,
+    original="Car Damage Dataset data3a: 979/171 JPEGs, minor / moderate / severe",
+    cache=(f"{FOLDER}/training/", f"{FOLDER}/validation/"),
+    stand_in="sklearn load_digits classes 0-2 as RGB images 0-255, 457/80 split",
+    manual=(
+        "the 'Car Damage Dataset' of Stack Overflow 50079585 (Open Data Commons Attribution): "
+        f"copy its subset data3a so that the cache folder holds {FOLDER}/training/<class>/ and "
+        f"{FOLDER}/validation/<class>/ with the JPEGs (sha256 not known here)."
+    ),
+)
 
 
 def _from_folder(root, target_size: tuple[int, int]):
@@ -63,8 +75,9 @@ def _stand_in(target_size: tuple[int, int]):
 def load_data(target_size: tuple[int, int] = (150, 150)):
     """``(x_train, y_train), (x_validation, y_validation)``: images float32 0-255 of shape
     ``(n, *target_size, 3)`` and class indices 0/1/2."""
+    folders = [cached_dir(f"{FOLDER}/{split}") for split in SPLITS]
     root = cache_dir() / FOLDER
-    if all((root / split).is_dir() for split in SPLITS):
+    if all(folders):
         record(NAME, "cache", f"Car Damage data3a, 979/171 images resized to {target_size}",
                root)
         return _from_folder(root, target_size)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "catsdogs64"
 FILE = "catsdogsdataset64.zip"
@@ -29,6 +29,18 @@ SIDE = 64
 _GRID = np.mgrid[0:SIDE, 0:SIDE].astype(np.float64)
 _FUR = ((200, 140, 80), (90, 60, 40), (230, 220, 200), (120, 120, 120), (40, 35, 30),
         (210, 170, 120), (160, 100, 50))
+
+DATASET = Dataset(
+    name=NAME,
+    original="catsdogsdataset64.zip: 64x64 RGB cats and dogs, 1999 + 200 pictures",
+    cache=(FILE,),
+    stand_in="synthetic 64x64 cat faces (pointed ears, stripes) / dog faces",
+    manual=(
+        "catsdogsdataset64.zip from the upstream repository "
+        "https://github.com/ronnyworm/keras_catsdogs (also in the DeepLocalize benchmark): put "
+        "it in the cache folder as is (3,680,393 bytes; sha256 not known here)."
+    ),
+)
 
 
 def _ellipse(cy: float, cx: float, ry: float, rx: float) -> np.ndarray:

@@ -15,10 +15,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, Download, cached, record
 
 NAME = "cifar10"
 FILE = "cifar-10-python.tar.gz"
+
+DATASET = Dataset(
+    name=NAME,
+    original="keras.datasets.cifar10: 50000/10000 32x32x3 uint8",
+    cache=(FILE,),
+    stand_in="sklearn load_digits 8x8 -> 32x32x3 uint8 (grey in 3 channels), 1437/360 split",
+    downloads=(Download(
+        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", FILE,
+        "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+        "keras.datasets.cifar10 (Keras 3.15 source, file_hash)"),),
+)
 
 
 def _from_archive(path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "ddos_network_logs"
+FILE = "ddos/final-dataset.arff"
 N_STAND_IN = 200_000
 CLASSES = ("Normal", "UDP-Flood", "Smurf", "SIDDOS", "HTTP-FLOOD")
 CLASS_SHARES = (0.896, 0.093, 0.0058, 0.0031, 0.0019)
@@ -33,6 +34,18 @@ ATTRIBUTES = (
     "LAST_PKT_RESEVED",
 )
 NOMINAL = {"PKT_TYPE": 5, "FLAGS": 7, "NODE_NAME_FROM": 12, "NODE_NAME_TO": 13}
+
+DATASET = Dataset(
+    name=NAME,
+    original="final-dataset.arff: ~2.16 M packet records, 27 attributes, 5 classes",
+    cache=(FILE,),
+    stand_in="make_classification, 27 raw-scaled features, 5 imbalanced classes, 200000 rows",
+    manual=(
+        "final-dataset.arff of https://github.com/Jacobvs/DDOS-ML-Detection (a Git LFS file: "
+        f"clone with git-lfs, or GitHub's raw download): save it as {FILE} in the cache folder "
+        f"(sha256 not known here)."
+    ),
+)
 
 
 def _stand_in(n_rows: int) -> np.ndarray:
@@ -88,7 +101,7 @@ def load_arff(n_rows: int | None = None) -> dict[str, object]:
     Args:
         n_rows: Keep only the first ``n_rows`` rows (``None``: all).
     """
-    path = cached("ddos/final-dataset.arff")
+    path = cached(FILE)
     if path is not None:
         attributes, data = _read_arff(path)
         record(NAME, "cache", f"DDoS network logs ARFF, {len(data)} rows", path)

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "facial_keypoints"
+TRAIN_FILE = "facial_keypoints/training.csv"
+TEST_FILE = "facial_keypoints/test.csv"
 SIDE = 96
 N_TRAIN = 2140
 N_TEST = 1783
@@ -49,6 +51,19 @@ TEMPLATE = np.array(
         (48, 73), (49, 79),
     ],
     dtype=np.float64,
+)
+
+DATASET = Dataset(
+    name=NAME,
+    original="Kaggle Facial Keypoints Detection training.csv (7049 rows) / test.csv (1783)",
+    cache=(TRAIN_FILE,),
+    stand_in="synthetic 96x96 faces with 15 keypoints, 2140 training / 1783 test rows",
+    manual=(
+        "Kaggle competition 'facial-keypoints-detection' (https://www.kaggle.com/c/facial-"
+        "keypoints-detection/data; needs a Kaggle login and accepting the rules): unzip "
+        "training.zip (and test.zip) and save training.csv (and test.csv) as "
+        f"{TRAIN_FILE} (and {TEST_FILE}) in the cache folder (sha256 not known here)."
+    ),
 )
 
 
@@ -97,7 +112,7 @@ def _finish(pixels: np.ndarray, keypoints: np.ndarray | None):
 
 def load(test: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """``(X, y)`` like the tutorial's ``load()``; ``y`` is ``None`` for the test set."""
-    path = cached("facial_keypoints/test.csv" if test else "facial_keypoints/training.csv")
+    path = cached(TEST_FILE if test else TRAIN_FILE)
     if path is not None:
         import pandas as pd
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "gtsrb_signs"
+FILE = "traffic_signs/train.p"
 SIDE = 32
 N_CLASSES = 43
 #: Images per class, GTSRB-like: these counts sum to 34,799 and span 180-2,010 as the real
@@ -34,6 +35,18 @@ CLASS_COUNTS = (
 RIMS = ((200, 30, 30), (30, 60, 200), (230, 200, 20))
 #: Edge-normal angles (degrees, image y pointing down) of each shape; ``None`` is a circle.
 SHAPES = (None, (90, 210, 330), (270, 30, 150), (45, 135, 225, 315))
+
+DATASET = Dataset(
+    name=NAME,
+    original="Udacity's GTSRB train.p: 34799 images 32x32x3, 43 classes",
+    cache=(FILE,),
+    stand_in="synthetic 32x32 signs (shape x rim colour x digit glyph), 34799 images",
+    manual=(
+        "traffic-signs-data.zip of Udacity's Traffic Sign Classifier project (see "
+        "https://github.com/ulmefors/Traffic-Sign-Classifier): unzip it and save train.p as "
+        f"{FILE} in the cache folder (sha256 not known here)."
+    ),
+)
 
 
 def _shape_distance(shape, px: np.ndarray, py: np.ndarray) -> np.ndarray:
@@ -96,7 +109,7 @@ def load_data(n_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     Args:
         n_samples: Keep only the first ``n_samples`` images (``None``: all 34,799).
     """
-    path = cached("traffic_signs/train.p")
+    path = cached(FILE)
     if path is not None:
         import pickle
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.datasets import cache_dir, record
+from harness.datasets import Dataset, cached_dir, record
 
 NAME = "hotdog_sandwich"
 FOLDER = "hotdog-sandwich"
@@ -42,6 +42,18 @@ _FOODS = ((200, 40, 40), (240, 200, 60), (80, 160, 60), (120, 70, 50), (235, 150
 
 
 _GRID = np.mgrid[0:SIDE, 0:SIDE].astype(np.float64)
+
+DATASET = Dataset(
+    name=NAME,
+    original="img/food and img/sandwich JPEGs of sammyhaq/hotdog-sandwich, 1000 each",
+    cache=tuple(f"{FOLDER}/{category}/" for category in CATEGORIES),
+    stand_in="synthetic 128x128 band stacks (sandwich) / blobs (food), 1000 per category",
+    manual=(
+        "the img/food and img/sandwich folders of https://github.com/sammyhaq/hotdog-sandwich: "
+        f"copy their *.jpg files into {FOLDER}/food/ and {FOLDER}/sandwich/ in the cache "
+        f"folder (sha256 not known here)."
+    ),
+)
 
 
 def _background(rng: np.random.RandomState) -> np.ndarray:
@@ -112,9 +124,9 @@ def load_images(category: str, limit: int | None = None) -> list[np.ndarray]:
     """
     if category not in CATEGORIES:
         raise ValueError(f"category must be one of {CATEGORIES}, got {category!r}")
-    folder = cache_dir() / FOLDER / category
-    files = sorted(folder.glob("*.jpg")) if folder.is_dir() else []
-    if files:
+    folder = cached_dir(f"{FOLDER}/{category}")
+    files = sorted(folder.glob("*.jpg")) if folder is not None else []
+    if folder is not None and files:
         files = files[:limit] if limit else files
         record(NAME, "cache", f"hotdog-sandwich JPEGs, longer side <= {MAX_SIDE}", folder.parent)
         return [_read(path) for path in files]

@@ -18,12 +18,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, Download, cached, record
 
 NAME = "imdb_reviews"
+FILE = "imdb.npz"
 N_PER_SPLIT = 25000
 VOCABULARY = 10000  # word ranks the stand-in draws from (before the index offset)
 START_CHAR, OOV_CHAR, INDEX_FROM = 1, 2, 3
+
+DATASET = Dataset(
+    name=NAME,
+    original="keras.datasets.imdb: 25000/25000 reviews as word indices",
+    cache=(FILE,),
+    stand_in="synthetic Zipf bag-of-words reviews with sentiment words, 25000 per split",
+    downloads=(Download(
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz", FILE,
+        "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+        "keras.datasets.imdb (Keras 3.15 source, file_hash)"),),
+)
 
 
 def _generate(n: int, num_words: int, rng: np.random.RandomState):
@@ -81,7 +93,7 @@ def load_data(num_words: int = 10000, n_samples: int | None = None):
         num_words: Keep the ``num_words - 1`` most frequent word indices; rarer words become 2.
         n_samples: Keep only the first ``n_samples`` reviews of each split (``None``: all).
     """
-    path = cached("imdb.npz")
+    path = cached(FILE)
     if path is not None:
         (x_train, y_train), (x_test, y_test) = _from_cache(path, num_words)
         record(NAME, "cache", f"keras.datasets.imdb, num_words={num_words}", path)

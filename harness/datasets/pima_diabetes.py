@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "pima_diabetes"
 FILE = "pima-indians-diabetes.data"
@@ -31,6 +31,18 @@ _COLUMNS = (
     (32.0, 7.9, 0.0, 67.1, 1),  # BMI
     (0.47, 0.33, 0.078, 2.42, 3),  # diabetes pedigree function
     (33.2, 11.8, 21.0, 81.0, 0),  # age
+)
+
+DATASET = Dataset(
+    name=NAME,
+    original="UCI Pima Indians Diabetes: 768 rows x 8 raw features + label",
+    cache=(FILE,),
+    stand_in="make_classification 768x8, 65/35, flip_y 0.1, Pima column scales",
+    manual=(
+        "pima-indians-diabetes.data as shipped in the upstream repository "
+        "https://github.com/eangelou/kerasma (no official download is known here): save it "
+        f"as {FILE} in the cache folder (24,047 bytes; sha256 not known here)."
+    ),
 )
 
 

@@ -23,7 +23,7 @@ import io
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "so34673164_counties"
 FILE = "so34673164_dataset.csv"
@@ -50,6 +50,17 @@ _RANGES = (
 # The first line becomes the header; the 9 data rows are 4 Obama and 5 Romney.
 _WINNERS = ("Romney", "Obama", "Romney", "Obama", "Romney", "Romney", "Obama", "Romney",
             "Obama", "Romney")
+
+DATASET = Dataset(
+    name=NAME,
+    original="dataset.csv of SO 34673164: 10 lines x 16 county statistics + winner",
+    cache=(FILE,),
+    stand_in="10 synthetic county lines with the original column ranges",
+    manual=(
+        "dataset.csv from the DeepLocalize benchmark folder of Stack Overflow post 34673164: "
+        f"save it as {FILE} in the cache folder (976 bytes; sha256 not known here)."
+    ),
+)
 
 
 def _stand_in_text() -> str:

@@ -19,7 +19,7 @@ import io
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "so39525358_letters"
 FILE = "sorted output.csv"
@@ -30,6 +30,18 @@ PATTERNS = {
     "D": (68, 69, 67, 1),
 }
 ORDER = "BABAAABABACDCBBABAAA"
+
+DATASET = Dataset(
+    name=NAME,
+    original="sorted output.csv of SO 39525358: 20 rows of 3 letter codes + label",
+    cache=(FILE,),
+    stand_in="the 20 rows rebuilt from the four patterns in the original order",
+    manual=(
+        "'sorted output.csv' from the DeepLocalize benchmark folder of Stack Overflow post "
+        "39525358: put it in the cache folder under that name (233 bytes; sha256 not known "
+        "here)."
+    ),
+)
 
 
 def _stand_in() -> np.ndarray:

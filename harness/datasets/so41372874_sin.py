@@ -17,13 +17,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "so41372874_sin"
 FILE = "SIN.csv"
 N_ROWS = 299
 N_SINE_ROWS = 16
 COLUMNS = ("SIN", "SIN-1", "Direction")
+
+DATASET = Dataset(
+    name=NAME,
+    original="SIN.csv of SO 41372874: 299 rows (SIN, SIN-1, Direction = 1)",
+    cache=(FILE,),
+    stand_in="16 sine/lag rows, then x0 ~ U(0.082, 0.84) with x1 = ln(x0); label 1",
+    manual=(
+        "SIN.csv from the DeepLocalize benchmark folder of Stack Overflow post 41372874: put it "
+        "in the cache folder under that name (8,116 bytes; sha256 not known here)."
+    ),
+)
 
 
 def _stand_in():

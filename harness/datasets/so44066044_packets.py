@@ -22,13 +22,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "so44066044_packets"
 FILE = "NetworkPackets.csv"
 N_CLASS_0 = 8
 N_CLASS_1 = 13
 IP_BASE = 3232235520  # 192.168.0.0 as an integer
+
+DATASET = Dataset(
+    name=NAME,
+    original="NetworkPackets.csv of SO 44066044: 21 rows x 11 features + label",
+    cache=(FILE,),
+    stand_in="21 synthetic packet rows (8 class 0, 13 class 1), raw scales",
+    manual=(
+        "NetworkPackets.csv from the DeepLocalize benchmark folder of Stack Overflow post "
+        "44066044: put it in the cache folder under that name (1,157 bytes; sha256 not known "
+        "here)."
+    ),
+)
 
 
 def _stand_in() -> np.ndarray:

@@ -18,11 +18,22 @@ import io
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "so45442843_dataset"
 FILE = "so45442843_dataset.csv"
 N_LINES = 1000
+
+DATASET = Dataset(
+    name=NAME,
+    original="dataset.csv of SO 45442843: 1000 lines, integer x and label x < 20000",
+    cache=(FILE,),
+    stand_in="1000 uniform integers in [15000, 25000), label x < 20000",
+    manual=(
+        "dataset.csv from the DeepLocalize benchmark folder of Stack Overflow post 45442843: "
+        f"save it as {FILE} in the cache folder (8,998 bytes; sha256 not known here)."
+    ),
+)
 
 
 def _stand_in_text() -> str:

@@ -22,13 +22,24 @@ from typing import Any
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, cached, record
 
 NAME = "so58609115_export78"
 FILE = "export78.csv"
 N_LINES = 2210
 # Rows of the original per number of digits 1..9 (after pandas took the first line as header).
 _LENGTH_COUNTS = (35, 463, 34, 464, 7, 46, 445, 70, 646)
+
+DATASET = Dataset(
+    name=NAME,
+    original="export78.csv of SO 58609115: 2210 lines (number, class code)",
+    cache=(FILE,),
+    stand_in="2209 generated numbers with 1-9 digits and their class codes",
+    manual=(
+        "export78.csv from the DeepLocalize benchmark folder of Stack Overflow post 58609115: "
+        "put it in the cache folder under that name (29,946 bytes; sha256 not known here)."
+    ),
+)
 
 
 def code_of(number: int) -> int:

@@ -15,10 +15,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cache_dir, record
+from harness.datasets import Dataset, cached_dir, record
 
 NAME = "super_resolution_images"
 FOLDER = "keras-super-resolution/images"
+
+DATASET = Dataset(
+    name=NAME,
+    original="a folder of the user's own JPEG photos (none ship with the repository)",
+    cache=(f"{FOLDER}/",),
+    stand_in="square crops of scikit-learn's two sample photos",
+    manual=(
+        "any JPEG photos (the benchmark does not say which; about 100): put *.jpg files into "
+        f"{FOLDER}/ in the cache folder."
+    ),
+)
 
 
 def _stand_in(count: int, min_side: int, max_side: int) -> list:
@@ -45,9 +56,9 @@ def load_images(count: int = 100, min_side: int = 128, max_side: int = 384) -> l
             many crops).
         min_side, max_side: Side range of the stand-in's square crops (ignored when cached).
     """
-    folder = cache_dir() / FOLDER
-    files = sorted(folder.glob("*.jpg")) if folder.is_dir() else []
-    if files:
+    folder = cached_dir(FOLDER)
+    files = sorted(folder.glob("*.jpg")) if folder is not None else []
+    if folder is not None and files:
         from PIL import Image
 
         images = []

@@ -7,7 +7,10 @@ Fare, Cabin, Embarked; ``test.csv``: 418 rows, the same without Survived. Age, F
 Embarked have missing values. Cache files: ``titanic_train.csv`` and ``titanic_test.csv`` (the
 two Kaggle files renamed); :func:`load_data` returns what
 ``pandas.read_csv("train.csv", index_col=0)`` and ``pandas.read_csv("test.csv", index_col=0)``
-return.
+return. Else, when installed, the package ``titanic-model`` 1.1.0 (MIT), whose
+``titanic_model/datasets/train.csv`` / ``test.csv`` are these files (891 / 418 rows, 61,194 /
+28,629 bytes, checked by sha256). The Kaggle files need a login: ``deeplocalize data fetch
+titanic`` prints the manual steps.
 
 Stand-in (``RandomState(0)``; 891 + 418 passengers with PassengerId 1-1309), drawn per column so
 that label-encoding over train and test gives the original's codes and scales:
@@ -29,13 +32,37 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import Dataset, Package, PackagedFile, record, record_resolved, resolve
 
 NAME = "titanic"
 TRAIN_FILE = "titanic_train.csv"
 TEST_FILE = "titanic_test.csv"
 N_TRAIN = 891
 N_TEST = 418
+_TRAIN_SHA256 = "7d118fef8b6ccf7f81111877bc388536f7b1e498a655e3d649d19aaa010e9f6f"
+_TEST_SHA256 = "56023b9948236f3c7a1c9448fcf418b283e109ef177fa8c7e069158dd7dd52b2"
+
+TITANIC_MODEL = Package(
+    distribution="titanic-model", module="titanic_model", version="1.1.0", licence="MIT",
+    files=(PackagedFile(TRAIN_FILE, "datasets/train.csv", _TRAIN_SHA256, 61194),
+           PackagedFile(TEST_FILE, "datasets/test.csv", _TEST_SHA256, 28629)),
+)
+
+DATASET = Dataset(
+    name=NAME,
+    original="Kaggle Titanic train.csv/test.csv, 891/418 passengers, raw columns",
+    cache=(TRAIN_FILE, TEST_FILE),
+    stand_in="synthetic Titanic-like passengers, 891/418 rows, 38 % survival (logistic model)",
+    packages=(TITANIC_MODEL,),
+    manual=(
+        "Kaggle competition 'titanic' (https://www.kaggle.com/c/titanic/data; needs a Kaggle "
+        "login and accepting the rules): download train.csv and test.csv and save them in the "
+        f"cache folder as {TRAIN_FILE} and {TEST_FILE}. Expected sha256 (of the titanic-model "
+        f"1.1.0 copies, said to be Kaggle's files byte for byte; not checked against Kaggle "
+        f"here): train {_TRAIN_SHA256}, test {_TEST_SHA256}. Offline alternative: bash "
+        "scripts/data installs titanic-model."
+    ),
+)
 
 
 def _survival_probability(male, pclass, age_filled, intercept):
@@ -114,10 +141,13 @@ def load_data():
     indexed by ``PassengerId``, raw columns with missing values."""
     import pandas as pd
 
-    train_path, test_path = cached(TRAIN_FILE), cached(TEST_FILE)
-    if train_path is not None and test_path is not None:
-        record(NAME, "cache", "Kaggle Titanic train.csv/test.csv, 891/418 rows", train_path)
-        return pd.read_csv(train_path, index_col=0), pd.read_csv(test_path, index_col=0)
+    source = resolve(DATASET)
+    if source.source != "stand_in":
+        train = pd.read_csv(source.paths[TRAIN_FILE], index_col=0)
+        test = pd.read_csv(source.paths[TEST_FILE], index_col=0)
+        record_resolved(NAME, source, f"Kaggle Titanic train.csv/test.csv, {len(train)}/"
+                        f"{len(test)} rows")
+        return train, test
     record(NAME, "stand_in", "synthetic Titanic-like passengers, 891/418 rows, raw columns, "
-           "38 % survival from a logistic model of sex, class and age")
+           "38 % survival from a logistic model of sex, class and age", origin=source.origin)
     return _stand_in()

