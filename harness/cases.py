@@ -9,6 +9,7 @@ the program. Nothing here trains a model.
 from __future__ import annotations
 
 import ast
+import difflib
 import hashlib
 import re
 import tomllib
@@ -30,9 +31,18 @@ class CaseError(ValueError):
 
 
 def _case_id(value: Any) -> str | None:
-    return None if CASE_ID.match(value) else (
-        f"{value!r} is not a case id (so-<post id> or gh-<repo name in lower case>)"
-    )
+    if CASE_ID.match(value):
+        return None
+    return f"{value!r} is not a case id (so-<post id> or gh-<repo name in lower case>)"
+
+
+def _site(value: list[Any]) -> str | None:
+    bad = [v for v in value if not isinstance(v, int) or isinstance(v, bool) or v < 0]
+    if bad:
+        return f"{bad[0]!r} is not a layer index (a non-negative integer)"
+    if not value or value != sorted(set(value)):
+        return f"{value!r}: expected a non-empty array of distinct indices in ascending order"
+    return None
 
 
 _PAPER_RESULT = Table(
@@ -86,6 +96,9 @@ CASE_SCHEMA: dict[str, Any] = {
         {
             "quick": Table({}, required=True, open_keys=Field((int, float, str, bool))),
             "full": Table({}, open_keys=Field((int, float, str, bool))),
+            "min_batches_reason": Field(
+                (str,), doc="why a quick-profile fit runs fewer than 100 batches"
+            ),
         },
         required=True,
     ),
@@ -100,6 +113,7 @@ CASE_SCHEMA: dict[str, Any] = {
                     "name": Field((str,)),
                 }
             ),
+            "site": Field((list,), check=_site, doc="fault-site layer indices (bugs/README.md)"),
             "symptom": Field((str,), required=True, check=one_of(*vocab.SYMPTOMS)),
             "description": Field((str,), required=True),
             "fix": Field((str,), required=True),
@@ -147,7 +161,12 @@ class Condition:
 
 @dataclass(frozen=True)
 class Case:
-    """A validated benchmark case. ``meta`` keeps the whole parsed metadata for reports."""
+    """A validated benchmark case. ``meta`` keeps the whole parsed metadata for reports.
+
+    ``layers`` are the faulty layers as labelled; ``site_layers`` the indices of their fault site
+    (``ground_truth.site``, the convention of ``bugs/README.md``; empty without layer labels).
+    ``min_batches_reason`` says why a quick-profile fit may run fewer than 100 batches.
+    """
 
     id: str
     root: Path
@@ -163,9 +182,11 @@ class Case:
     categories: tuple[str, ...]
     targets: tuple[str, ...]
     layers: tuple[FaultyLayer, ...]
+    site_layers: frozenset[int]
     symptom: str
     oracle: dict[str, tuple[Condition, ...]]
     separates: bool
+    min_batches_reason: str | None
     meta: dict[str, Any] = field(repr=False, compare=False)
 
     @property
@@ -189,7 +210,8 @@ class Case:
     def files(self) -> list[Path]:
         """The case's program files (everything in its folder but the metadata), sorted."""
         return sorted(
-            p for p in self.folder.rglob("*")
+            p
+            for p in self.folder.rglob("*")
             if p.is_file() and p.name != "case.toml" and "__pycache__" not in p.parts
         )
 
@@ -223,6 +245,7 @@ def load_case(root: Path, case_id: str) -> Case:
     gt = data["ground_truth"]
     if "layer" in gt["targets"] and not gt.get("layers"):
         raise CaseError(f"{path}: ground_truth.layers: required when targets include 'layer'")
+    _check_site(gt, path)
     oracle = data["oracle"]
     return Case(
         id=case_id,
@@ -235,20 +258,40 @@ def load_case(root: Path, case_id: str) -> Case:
         args=tuple(str(a) for a in data.get("args", [])),
         semantics=data["semantics"],
         status=data["status"],
-        profiles={k: dict(v) for k, v in data["profiles"].items()},
+        profiles={k: dict(v) for k, v in data["profiles"].items() if k in vocab.PROFILES},
         categories=tuple(gt["categories"]),
         targets=tuple(gt["targets"]),
         layers=tuple(
             FaultyLayer(index=lay["index"], cls=lay["class"], name=lay.get("name"))
             for lay in gt.get("layers", [])
         ),
+        site_layers=frozenset(gt.get("site", [])),
         symptom=gt["symptom"],
         oracle={
             variant: tuple(Condition(**c) for c in oracle[variant]) for variant in vocab.VARIANTS
         },
         separates=oracle.get("separates", True),
+        min_batches_reason=data["profiles"].get("min_batches_reason"),
         meta=data,
     )
+
+
+def _check_site(gt: dict[str, Any], path: Path) -> None:
+    """``site`` goes with ``layers`` and covers them (the convention itself needs the model)."""
+    indices = {lay["index"] for lay in gt.get("layers", [])}
+    if indices and "site" not in gt:
+        raise CaseError(
+            f"{path}: ground_truth.site: required with ground_truth.layers (the fault-site "
+            "convention of bugs/README.md applied to them; `cases check --build` computes it)"
+        )
+    if "site" in gt and not indices:
+        raise CaseError(f"{path}: ground_truth.site: only allowed with ground_truth.layers")
+    missing = sorted(indices - set(gt.get("site", [])))
+    if missing:
+        raise CaseError(
+            f"{path}: ground_truth.site: {gt['site']} lacks the faulty layer(s) {missing}: a "
+            "site always contains its faulty layers"
+        )
 
 
 def discover(root: Path) -> list[str]:
@@ -318,3 +361,27 @@ def check_case(root: Path, case_id: str) -> list[str]:
         except UnicodeDecodeError as exc:
             errors.append(f"error: {case.folder}: a program file is not UTF-8 text: {exc}")
     return errors
+
+
+def write_patch(case: Case, fixed: list[Path]) -> Path:
+    """Write ``patches/<id>.diff`` from fixed copies of the case's files; return its path.
+
+    Each path in ``fixed`` is the fixed version of the case file of the same name. The patch
+    must apply to the case (checked before anything is written) and must not be empty.
+    """
+    chunks: list[str] = []
+    for path in fixed:
+        buggy = case.folder / path.name
+        if not buggy.is_file():
+            raise FileNotFoundError(f"{buggy}: no buggy file of that name in the case folder")
+        chunks.extend(difflib.unified_diff(
+            buggy.read_text().splitlines(keepends=True), path.read_text().splitlines(keepends=True),
+            fromfile=f"a/{path.name}", tofile=f"b/{path.name}"))
+    patch = "".join(chunks)
+    if not patch:
+        raise ValueError("the fixed files are identical to the buggy ones: empty patch")
+    files = {p.relative_to(case.folder).as_posix(): p.read_text() for p in case.files()}
+    apply_patch(files, patch, "<new patch>")
+    case.patch_path.parent.mkdir(exist_ok=True)
+    case.patch_path.write_text(patch)
+    return case.patch_path

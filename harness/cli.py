@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness import vocab
+from harness import datacmd, vocab
 
 PAPER_TOOLS = ("deeplocalize", "terminate_on_nan", "early_stopping_loss",
                "early_stopping_accuracy", "keras_union")
@@ -60,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     c_show.add_argument("case_id")
     c_check = csub.add_parser("check", help="fast lint: metadata, files, patch, params")
     c_check.add_argument("case_ids", nargs="*")
+    c_check.add_argument("--build", action="store_true", help="also check labels, fault sites "
+                         "and batches per fit against the model each program builds (no training)")
+    c_check.add_argument("--variants", type=_csv, default=list(vocab.VARIANTS), help="--build")
+    c_check.add_argument("--jobs", type=int, default=2, help="--build: parallel subprocesses")
     c_verify = csub.add_parser("verify", help="train buggy and patched with no tool; check oracles")
     c_verify.add_argument("case_ids", nargs="*")
     c_verify.add_argument("--seeds", type=int, default=3)
@@ -71,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     c_patch = csub.add_parser("make-patch", help="write patches/<id>.diff from fixed files")
     c_patch.add_argument("case_id")
     c_patch.add_argument("fixed", nargs="+", help="fixed file(s); name = the buggy file's name")
+
+    datacmd.add_parser(cmd("data", "which data each dataset runs on; fetch originals",
+                           "deeplocalize data status", "deeplocalize data fetch mnist"))
 
     tools = cmd("tools", "list the registered debugging tools", "deeplocalize tools list")
     tools.add_argument("action", choices=["list"])
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     root = _bench_root(args.bench_root)
     try:
         handler = {
-            "cases": _cases, "tools": _tools, "run": _run, "score": _score,
+            "cases": _cases, "tools": _tools, "run": _run, "score": _score, "data": datacmd.run,
             "report": _report, "diagnose": _diagnose, "image": _image, "clean": _clean,
         }[args.command]
         return handler(args, root)
@@ -177,35 +183,33 @@ def _cases(args: argparse.Namespace, root: Path) -> int:
         problems = [line for case_id in ids for line in check_case(root, case_id)]
         for line in problems:
             print(line)
+        if args.build:
+            problems += _check_build(args, root, ids)
         verdict = f"{len(problems)} error(s)" if problems else "OK"
-        print(f"checked {len(ids)} case(s): {verdict}")
+        print(f"checked {len(ids)} case(s){' and their built models' if args.build else ''}: "
+              f"{verdict}")
         return 1 if problems else 0
     if args.cases_command == "make-patch":
         return _make_patch(root, args.case_id, [Path(p) for p in args.fixed])
     return _verify(args, root)
 
 
-def _make_patch(root: Path, case_id: str, fixed: list[Path]) -> int:
-    from harness.cases import load_case
-    from harness.patching import apply_patch
+def _check_build(args: argparse.Namespace, root: Path, ids: list[str]) -> list[str]:
+    """``cases check --build``: print each case's built-model summary; return the errors."""
+    from harness.modelcheck import build_report
 
-    case = load_case(root, case_id)
-    chunks = []
-    for path in fixed:
-        buggy = case.folder / path.name
-        if not buggy.is_file():
-            raise FileNotFoundError(f"{buggy}: no buggy file of that name in the case folder")
-        chunks.extend(difflib.unified_diff(
-            buggy.read_text().splitlines(keepends=True), path.read_text().splitlines(keepends=True),
-            fromfile=f"a/{path.name}", tofile=f"b/{path.name}"))
-    patch = "".join(chunks)
-    if not patch:
-        raise ValueError("the fixed files are identical to the buggy ones: empty patch")
-    files = {p.relative_to(case.folder).as_posix(): p.read_text() for p in case.files()}
-    apply_patch(files, patch, "<new patch>")
-    case.patch_path.parent.mkdir(exist_ok=True)
-    case.patch_path.write_text(patch)
-    print(f"wrote {case.patch_path}")
+    if set(args.variants) - set(vocab.VARIANTS):
+        raise ValueError(f"unknown variant(s) in {args.variants}; expected {vocab.VARIANTS}")
+    lines, errors = build_report(root, ids, args.variants, args.jobs, named=bool(args.case_ids))
+    for line in lines:
+        print(line)
+    return errors
+
+
+def _make_patch(root: Path, case_id: str, fixed: list[Path]) -> int:
+    from harness.cases import load_case, write_patch
+
+    print(f"wrote {write_patch(load_case(root, case_id), fixed)}")
     return 0
 
 

@@ -12,6 +12,7 @@ The same mechanism serves the benchmark worker and ``deeplocalize diagnose``.
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import runpy
 import sys
@@ -188,7 +189,8 @@ def _n_samples(x: Any, validation_split: float) -> int | None:
             n = int(x.shape[0])
         except (TypeError, IndexError):
             return None
-        return n - int(n * validation_split)
+        # Keras' own split (trainers/data_adapters/array_slicing.py): floor(n * (1 - split)).
+        return int(math.floor(n * (1.0 - validation_split))) if validation_split else n
     if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
         return _n_samples(x[0], validation_split)
     if isinstance(x, dict) and x:

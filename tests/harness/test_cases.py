@@ -99,3 +99,70 @@ def test_check_passes_on_fixture_tree(fixture_bench: Path) -> None:
     """Every fixture case is clean."""
     for case_id in ("gh-fixture-nan", "gh-fixture-plateau", "gh-fixture-crash"):
         assert check_case(fixture_bench, case_id) == []
+
+
+LAYER_TARGET = 'targets = ["layer"]\nlayers = [{ index = 1, class = "Activation" }]'
+
+
+def test_layer_target_requires_site(bench: Path) -> None:
+    """ground_truth.layers without ground_truth.site is an error naming the convention."""
+    _edit(bench, "gh-fixture-nan", 'targets = ["hyperparameter"]', LAYER_TARGET)
+    with pytest.raises(CaseError, match=r"case\.toml: ground_truth\.site: required with"):
+        load_case(bench, "gh-fixture-nan")
+
+
+def test_site_loads_next_to_layers(bench: Path) -> None:
+    """site becomes Case.site_layers, next to Case.layers."""
+    _edit(bench, "gh-fixture-nan", 'targets = ["hyperparameter"]', LAYER_TARGET + "\nsite = [0, 1]")
+    case = load_case(bench, "gh-fixture-nan")
+    assert case.site_layers == frozenset({0, 1})
+    assert [(lay.index, lay.cls) for lay in case.layers] == [(1, "Activation")]
+
+
+def test_site_must_contain_the_faulty_layers(bench: Path) -> None:
+    """A site always covers its faulty layers."""
+    _edit(bench, "gh-fixture-nan", 'targets = ["hyperparameter"]', LAYER_TARGET + "\nsite = [0]")
+    with pytest.raises(CaseError, match=r"ground_truth\.site: \[0\] lacks the faulty layer"):
+        load_case(bench, "gh-fixture-nan")
+
+
+@pytest.mark.parametrize(
+    ("site", "message"),
+    [
+        ("[1, 0]", "distinct indices in ascending order"),
+        ("[]", "distinct indices in ascending order"),
+        ("[-1, 1]", "-1 is not a layer index"),
+        ('["1"]', "'1' is not a layer index"),
+    ],
+)
+def test_site_values_are_checked(bench: Path, site: str, message: str) -> None:
+    """Indices must be non-negative integers, distinct and ascending; the path is named."""
+    _edit(bench, "gh-fixture-nan", 'targets = ["hyperparameter"]', f"{LAYER_TARGET}\nsite = {site}")
+    with pytest.raises(CaseError, match=rf"ground_truth\.site: .*{message}"):
+        load_case(bench, "gh-fixture-nan")
+
+
+def test_site_without_layers_is_an_error(bench: Path) -> None:
+    _edit(
+        bench,
+        "gh-fixture-nan",
+        'targets = ["hyperparameter"]',
+        'targets = ["hyperparameter"]\nsite = [1]',
+    )
+    with pytest.raises(CaseError, match=r"ground_truth\.site: only allowed with"):
+        load_case(bench, "gh-fixture-nan")
+
+
+def test_min_batches_reason_is_read_and_not_a_profile(bench: Path) -> None:
+    """[profiles] min_batches_reason is a string beside the profile tables."""
+    _edit(
+        bench,
+        "gh-fixture-nan",
+        "[profiles.quick]",
+        '[profiles]\nmin_batches_reason = "the bug is the step count"\n\n[profiles.quick]',
+    )
+    case = load_case(bench, "gh-fixture-nan")
+    assert case.min_batches_reason == "the bug is the step count"
+    assert case.params("quick") == {"epochs": 3}
+    assert check_case(bench, "gh-fixture-nan") == []
+    assert load_case(bench, "gh-fixture-plateau").min_batches_reason is None

@@ -88,3 +88,16 @@ def test_only_the_programs_own_evaluate_calls_are_recorded(tmp_path: Path) -> No
     with injector:
         run_program(script)
     assert len(injector.evaluations) == 1
+
+
+@pytest.mark.parametrize("n, split", [(1459, 0.2), (1458, 0.2), (10, 0.3), (100, 0.0)])
+def test_sample_count_follows_keras_validation_split(n, split):
+    """The injector's training-sample count is the one Keras' own split leaves."""
+    import numpy as np
+    from keras.src.trainers.data_adapters.array_slicing import train_validation_split
+
+    from harness.injection import _n_samples
+
+    x = np.zeros((n, 2), "float32")
+    expected = len(train_validation_split((x,), validation_split=split)[0][0]) if split else n
+    assert _n_samples(x, split) == expected
