@@ -96,6 +96,13 @@ CASE_SCHEMA: dict[str, Any] = {
         {
             "quick": Table({}, required=True, open_keys=Field((int, float, str, bool))),
             "full": Table({}, open_keys=Field((int, float, str, bool))),
+            # One variant's own overrides, applied over its profile's (e.g. a patch that changes
+            # a setting the quick profile overrides for both variants).
+            **{
+                f"{profile}_{variant}": Table({}, open_keys=Field((int, float, str, bool)))
+                for profile in vocab.PROFILES
+                for variant in vocab.VARIANTS
+            },
             "min_batches_reason": Field(
                 (str,), doc="why a quick-profile fit runs fewer than 100 batches"
             ),
@@ -201,11 +208,17 @@ class Case:
     def metadata_path(self) -> Path:
         return self.folder / "case.toml"
 
-    def params(self, profile: str) -> dict[str, Any]:
-        """Parameter overrides of a profile (``full`` = the program's own defaults)."""
+    def params(self, profile: str, variant: str | None = None) -> dict[str, Any]:
+        """Parameter overrides of a profile (``full`` = the program's own defaults), with the
+        variant's own overrides (``[profiles.<profile>_<variant>]``) on top when given."""
         if profile not in vocab.PROFILES:
             raise CaseError(f"unknown profile {profile!r}; expected one of {vocab.PROFILES}")
-        return dict(self.profiles.get(profile, {}))
+        if variant is not None and variant not in vocab.VARIANTS:
+            raise CaseError(f"unknown variant {variant!r}; expected one of {vocab.VARIANTS}")
+        merged = dict(self.profiles.get(profile, {}))
+        if variant is not None:
+            merged.update(self.profiles.get(f"{profile}_{variant}", {}))
+        return merged
 
     def files(self) -> list[Path]:
         """The case's program files (everything in its folder but the metadata), sorted."""
@@ -258,7 +271,7 @@ def load_case(root: Path, case_id: str) -> Case:
         args=tuple(str(a) for a in data.get("args", [])),
         semantics=data["semantics"],
         status=data["status"],
-        profiles={k: dict(v) for k, v in data["profiles"].items() if k in vocab.PROFILES},
+        profiles={k: dict(v) for k, v in data["profiles"].items() if isinstance(v, dict)},
         categories=tuple(gt["categories"]),
         targets=tuple(gt["targets"]),
         layers=tuple(

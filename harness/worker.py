@@ -88,7 +88,7 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
 
         case = load_case(Path(spec.bench_root), spec.case_id)
         script = prepare_program(spec, out_dir)
-        overrides = {**case.params(spec.profile), **spec.extra.get("params", {})}
+        overrides = {**case.params(spec.profile, spec.variant), **spec.extra.get("params", {})}
         os.environ["DEEPLOCALIZE_PARAMS"] = json.dumps(overrides)
 
         import keras

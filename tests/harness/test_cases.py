@@ -166,3 +166,25 @@ def test_min_batches_reason_is_read_and_not_a_profile(bench: Path) -> None:
     assert case.params("quick") == {"epochs": 3}
     assert check_case(bench, "gh-fixture-nan") == []
     assert load_case(bench, "gh-fixture-plateau").min_batches_reason is None
+
+
+def test_variant_overrides_apply_over_the_profile(bench: Path) -> None:
+    """[profiles.quick_patched] overrides the quick profile for the patched variant only, so a
+    patch that changes a setting the quick profile also sets keeps its change."""
+    _edit(bench, "gh-fixture-nan", "[profiles.quick]",
+          "[profiles.quick_patched]\nepochs = 5\n\n[profiles.quick]")
+    case = load_case(bench, "gh-fixture-nan")
+    assert case.params("quick") == {"epochs": 3}
+    assert case.params("quick", "buggy") == {"epochs": 3}
+    assert case.params("quick", "patched") == {"epochs": 5}
+    assert case.params("full", "patched") == {}
+    assert check_case(bench, "gh-fixture-nan") == []
+    with pytest.raises(CaseError, match="unknown variant"):
+        case.params("quick", "fixed")
+
+
+def test_variant_override_of_an_unknown_param_is_an_error(bench: Path) -> None:
+    _edit(bench, "gh-fixture-nan", "[profiles.quick]",
+          "[profiles.quick_patched]\nepochz = 5\n\n[profiles.quick]")
+    errors = check_case(bench, "gh-fixture-nan")
+    assert any("profiles.quick_patched.epochz" in e for e in errors), errors
