@@ -3,7 +3,11 @@
 One function for every executor, so a timeout or a crash means the same thing everywhere.
 Status rules, first match wins:
 
-- the executor killed the worker for ``timeout`` or ``oom`` → that status;
+- the executor killed the worker for ``timeout``, ``oom`` or ``interrupted`` (the harness got
+  SIGINT/SIGTERM) → that status;
+- no valid ``result.json`` but the worker's own watchdog (:mod:`harness.watchdog`) killed it →
+  ``timeout`` or ``oom`` as it says (``crashed`` with ``error.type`` ``harness_gone`` when it
+  killed the unit because the harness had gone);
 - no valid ``result.json`` → ``crashed`` (the worker died: segfault, kill signal, abort);
 - otherwise the worker's own status: ``completed``, ``error`` (the program or the set-up raised)
   or ``oom`` (``MemoryError``).
@@ -24,6 +28,7 @@ from harness.executors import STDERR_LOG, ExecResult
 from harness.records import SCHEMA_VERSION
 from harness.spec import NO_TOOL, RunSpec
 from harness.stream import partial_verdicts
+from harness.watchdog import read_marker
 from harness.worker import RESULT_FILE
 
 _TAIL_CHARS = 2000
@@ -51,12 +56,21 @@ def make_records(
     run_dir: Path,
     executor: str,
     attempt: int,
+    code_revision: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One record per tool of the unit."""
+    """One record per tool of the unit (``code_revision``: :func:`harness.revision.code_revision`
+    of the harness that ran it)."""
     result = read_result(unit_dir)
+    marker = read_marker(unit_dir) if result is None else None
     if exec_result.killed_for:
         status = exec_result.killed_for
         error = {"type": status, "message": f"killed by the {executor} executor: {status}",
+                 "stderr_tail": _tail(unit_dir / STDERR_LOG)}
+    elif marker is not None:
+        kind = marker["killed_for"]
+        status = kind if kind in ("timeout", "oom") else "crashed"
+        error = {"type": kind, "message": f"killed by the worker's own watchdog: {kind}: "
+                                          f"{marker.get('reason', '')}",
                  "stderr_tail": _tail(unit_dir / STDERR_LOG)}
     elif result is None and (exec_result.detail or {}).get("executor_error"):
         status = "crashed"
@@ -82,6 +96,7 @@ def make_records(
         "profile": spec.profile,
         "semantics": spec.semantics,
         "shared": spec.shared,
+        "code_revision": code_revision,
         "unit": spec.unit_key,
         "executor": executor,
         "executor_detail": exec_result.detail or {},

@@ -3,11 +3,16 @@
 Paths in the diff are relative to the case folder, with the usual ``a/`` and ``b/`` prefixes
 (what ``git diff --no-index`` writes). Every hunk's context and removed lines must match the
 file at the stated line exactly, so a stale patch fails loudly instead of half-applying.
+
+A patch may only name files inside the program folder: an absolute path, a ``..``, ``.`` or
+empty component, or (when the case folder is given) a path through a symlink is an error naming
+the patch file and the path, before anything is applied.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path, PurePosixPath
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
@@ -73,15 +78,60 @@ def _parse(patch: str, where: str) -> list[tuple[str, str, list[tuple[int, list[
     return files
 
 
-def apply_patch(files: dict[str, str], patch: str, where: str = "<patch>") -> dict[str, str]:
+def check_path(path: str, where: str, folder: Path | None = None) -> None:
+    """Raise :class:`PatchError` unless ``path`` stays inside the program folder.
+
+    Args:
+        path: A path from the patch, prefix stripped (``/dev/null`` is always allowed).
+        where: The patch file, for the message.
+        folder: The case folder; when given, a path through a symlink in it is refused too.
+    """
+    if path == "/dev/null":
+        return
+    parts = path.split("/")
+    if path.startswith("/") or PurePosixPath(path).is_absolute():
+        problem = "is absolute"
+    elif any(part in ("", ".", "..") for part in parts):
+        problem = "has an empty, '.' or '..' component"
+    elif "\\" in path or "\0" in path:
+        problem = "has a backslash or NUL byte"
+    else:
+        problem = None
+        if folder is not None:
+            current = Path(folder)
+            for part in parts:
+                current = current / part
+                if current.is_symlink():
+                    problem = f"goes through the symlink {current}"
+                    break
+    if problem:
+        raise PatchError(
+            f"{where}: path {path!r} {problem}: a patch may only name files inside the "
+            f"program folder"
+        )
+
+
+def apply_patch(
+    files: dict[str, str], patch: str, where: str = "<patch>", folder: Path | None = None
+) -> dict[str, str]:
     """Return a copy of ``files`` (relative path → text) with ``patch`` applied.
 
+    Args:
+        files: Relative path → text of the case's program files.
+        patch: The unified diff.
+        where: The patch file, named in every error.
+        folder: The case folder, to refuse paths through a symlink in it (see :func:`check_path`).
+
     Raises:
-        PatchError: the patch is malformed, names a file that is not there, or a hunk's context
-            does not match the file exactly.
+        PatchError: the patch is malformed, names a path that leaves the program folder or a
+            file that is not there, or a hunk's context does not match the file exactly.
     """
     result = dict(files)
-    for old_path, new_path, hunks in _parse(patch, where):
+    parsed = _parse(patch, where)
+    for old_path, new_path, _ in parsed:
+        check_path(old_path, where, folder)
+        check_path(new_path, where, folder)
+    for old_path, new_path, hunks in parsed:
         if old_path == "/dev/null":
             if new_path in result:
                 raise PatchError(f"{where}: creates {new_path!r}, which already exists")

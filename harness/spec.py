@@ -32,8 +32,9 @@ class RunSpec:
         profile: ``quick`` or ``full``.
         semantics: ``keras2`` or ``keras3`` loss semantics (see ``harness/semantics.py``).
         shared: Whether the tools observe passively (shared run).
-        timeout_s: Hard wall-clock limit for the whole unit.
-        memory_mb: Memory cap for the unit's processes.
+        timeout_s: Hard wall-clock limit for the whole unit (enforced by the executor, and by
+            the worker itself as a second line: :mod:`harness.watchdog`).
+        memory_mb: Memory cap for the unit's processes (likewise).
         bench_root: Folder holding ``bugs/`` and ``patches/``.
         case_digest: Content hash of the case when the unit was planned.
         extra: Further options; ``extra["params"]`` overrides the profile's parameters.
@@ -78,7 +79,8 @@ class RunSpec:
 
     @property
     def log_dir(self) -> Path:
-        """Where the unit's files go, relative to the run directory."""
+        """The unit's folder, relative to the run directory; each attempt gets a folder of its
+        own inside it, ``attempt-<k>/`` (:func:`harness.rundir.new_attempt_dir`)."""
         tools = "+".join(self.tools) if not self.shared else "shared"
         return Path("units") / self.case_id / self.variant / tools / f"seed-{self.seed}"
 

@@ -10,6 +10,11 @@ A program that raises is recorded as ``error`` (``oom`` for ``MemoryError``) wit
 the worker itself exits 0 whenever it managed to write its result. While the program runs, each
 tool's findings and stop requests are streamed to ``DIR/findings.jsonl`` (:mod:`harness.stream`),
 so they survive a worker that is killed before it can write its result.
+
+Run as a command, the worker also enforces the unit's deadline and memory cap itself and kills
+its whole unit when the harness dies (:mod:`harness.watchdog`), so a killed harness leaves no
+unit running. Every file of the program copy must land inside ``DIR/program``: a case file or
+patch path that would leave it (``..``, absolute, through a symlink) is an error.
 """
 
 from __future__ import annotations
@@ -34,15 +39,26 @@ PROGRAM_DIR = "program"
 def prepare_program(spec: RunSpec, out_dir: Path) -> Path:
     """Copy the case program into ``out_dir/program`` (patched for that variant); return it."""
     from harness.cases import load_case
-    from harness.patching import apply_patch
+    from harness.patching import PatchError, apply_patch
 
     case = load_case(Path(spec.bench_root), spec.case_id)
+    folder = case.folder.resolve()
+    for path in case.files():
+        if not path.resolve().is_relative_to(folder):
+            raise PatchError(f"{path}: a case file that leads outside the case folder "
+                             f"{case.folder} (a symlink to {path.resolve()})")
     files = {p.relative_to(case.folder).as_posix(): p.read_text() for p in case.files()}
     if spec.variant == "patched":
-        files = apply_patch(files, case.patch_path.read_text(), str(case.patch_path))
+        files = apply_patch(files, case.patch_path.read_text(), str(case.patch_path),
+                            folder=case.folder)
     program = out_dir / PROGRAM_DIR
+    program.mkdir(parents=True, exist_ok=True)
+    root = program.resolve()
     for rel, text in files.items():
         target = program / rel
+        if not target.resolve().is_relative_to(root):
+            raise PatchError(f"{case.patch_path}: {rel!r} would be written outside the program "
+                             f"folder {program} (to {target.resolve()})")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     return program / case.script
@@ -150,10 +166,10 @@ def _jsonable(value: Any) -> Any:
 
 def _write_result(out_dir: Path, result: dict[str, Any]) -> None:
     from baselines.base import json_safe
+    from harness.rundir import write_atomic
 
-    tmp = out_dir / (RESULT_FILE + ".tmp")
-    tmp.write_text(json.dumps(json_safe(result), allow_nan=False, indent=1, default=_jsonable))
-    tmp.replace(out_dir / RESULT_FILE)
+    text = json.dumps(json_safe(result), allow_nan=False, indent=1, default=_jsonable)
+    write_atomic(out_dir / RESULT_FILE, text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    run(RunSpec.read(args.spec), args.out)
+    spec = RunSpec.read(args.spec)
+    from harness.watchdog import UnitWatchdog
+
+    UnitWatchdog(args.out, spec.timeout_s, spec.memory_mb).start()  # before any other thread
+    run(spec, args.out)
     sys.stdout.flush()
     return 0
 

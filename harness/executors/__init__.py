@@ -25,7 +25,8 @@ class ExecResult:
     Attributes:
         exit_code: The worker's exit status (negative: killed by that signal); ``None`` if it
             never started.
-        killed_for: ``"timeout"`` or ``"oom"`` when the executor (or the engine) killed it.
+        killed_for: ``"timeout"`` or ``"oom"`` when the executor (or the engine) killed it,
+            ``"interrupted"`` when it killed it because the harness was stopped.
         wall_s: Seconds from start to end.
         peak_rss_mb: Highest resident memory observed for the unit's processes, if measured.
         detail: Extra, executor-specific facts for the record (e.g. a container image id).
@@ -52,6 +53,15 @@ class Executor(abc.ABC):
         The worker's stdout/stderr go to ``unit_dir/stdout.log``/``stderr.log`` and its results
         to ``unit_dir``. Must enforce ``spec.timeout_s`` and ``spec.memory_mb``.
         """
+
+    def interrupt(self) -> None:
+        """The harness got SIGINT/SIGTERM: end the units in flight now, start no other.
+
+        Called from the signal handler (main thread) while other threads are inside
+        :meth:`run`; those calls should return promptly with ``killed_for="interrupted"``. The
+        default does nothing: units in flight end as they would (their deadline at the latest).
+        """
+        return None
 
     def describe(self) -> dict:
         """Facts about the executor for ``run.json``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import psutil
@@ -19,6 +20,15 @@ def _spec(bench: Path, case_id: str, tool: str = "terminate_on_nan", **kw) -> Ru
                     semantics="keras3", timeout_s=120.0, memory_mb=4096, bench_root=str(bench))
     defaults.update(kw)
     return RunSpec(**defaults)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def pinned_code_revision():
+    """Resume compares records with this checkout's code revision: pin it, so that edits made
+    elsewhere in the tree while these tests run do not count as code changes."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("harness.runner.code_revision", lambda: "test-revision", raising=False)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +112,12 @@ def test_resume_skips_completed_and_retries_failed(failing_run) -> None:
     assert [r["case_id"] for r in written] == ["gh-fixture-error"]
     assert written[0]["attempt"] == 2
     assert len(records.read_all(run_dir)) == len(before) + 1
+    # The retry kept the first attempt's logs, and each record names its own attempt's folder.
+    first = next(r for r in before if r["case_id"] == "gh-fixture-error")
+    assert first["log_dir"] != written[0]["log_dir"]
+    for record in (first, written[0]):
+        assert "fixture program failed on purpose" in (
+            run_dir / record["log_dir"] / "stderr.log").read_text()
 
 
 def test_resume_reruns_units_whose_case_changed(failing_run) -> None:
@@ -124,3 +140,48 @@ def test_relative_run_dir_works(tmp_path, monkeypatch, fixture_bench: Path) -> N
              jobs=1)
     record = records.latest(tmp_path / "runs" / "rel")["gh-fixture-nan/buggy/terminate_on_nan/0"]
     assert record["status"] == "completed"
+
+
+def test_resume_reruns_units_made_by_other_code(failing_run, tmp_path: Path) -> None:
+    """A completed record is current only if made by this harness/tool code and tool version;
+    a record from before code revisions were recorded (schema 2) is not."""
+    from harness.runner import pending
+
+    run_dir, specs = failing_run
+    nan = next(s for s in specs if s.case_id == "gh-fixture-nan")
+    record = records.latest(run_dir)[nan.record_key("terminate_on_nan")]
+
+    def pending_after(drop: tuple[str, ...] = (), **changes) -> list[RunSpec]:
+        folder = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        changed = {k: v for k, v in {**record, **changes}.items() if k not in drop}
+        records.append(folder, [changed])
+        return pending([nan], folder)[0]
+
+    assert pending_after() == []
+    assert pending_after(tool_version="0") == [nan]
+    assert pending_after(code_revision="0000000000000000") == [nan]
+    assert pending_after(schema_version=2, drop=("code_revision",)) == [nan]
+
+
+def test_unit_runs_with_its_own_home_and_a_private_folder(failing_run) -> None:
+    """Keras writes its config under the unit's own HOME, not the user's; the attempt folder
+    is mode 0700 and holds the unit's TMPDIR."""
+    run_dir, _ = failing_run
+    unit = run_dir / _status(run_dir, "gh-fixture-nan")["log_dir"]
+    assert (unit / "home" / ".keras" / "keras.json").is_file()
+    assert (unit / "tmp").is_dir()
+    assert stat.S_IMODE(unit.stat().st_mode) == 0o700
+
+
+def test_unit_environment_points_inside_the_unit_folder(tmp_path: Path, fixture_bench) -> None:
+    """HOME, XDG_*, KERAS_HOME, MPLCONFIGDIR and TMPDIR all lie inside the unit folder; the
+    dataset cache is still the user's."""
+    from harness.datasets import ENV_VAR, cache_dir
+    from harness.executors.local import unit_environment
+
+    env = unit_environment(_spec(fixture_bench, "gh-fixture-nan"), tmp_path)
+    for name in ("HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "KERAS_HOME",
+                 "MPLCONFIGDIR", "TMPDIR"):
+        assert Path(env[name]).is_relative_to(tmp_path.resolve()), name
+    assert env[ENV_VAR] == str(cache_dir())
