@@ -9,22 +9,28 @@ Stopping is observed by the harness, not by the tool: whenever one of a detector
 tools on one training run) the harness resets the flag so training goes on, and the event reads
 "would have stopped here". A detector therefore never needs to know which mode it runs in, and
 the two modes give the same verdicts for any tool whose decisions depend only on what it saw.
+
+:class:`Finding`, :data:`TARGETS` and :func:`json_safe` (non-finite floats become ``null``) live in
+:mod:`localizer.findings`, the lowest layer, and are re-exported here.
 """
 
 from __future__ import annotations
 
 import abc
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+# The localizer's result type and JSON convention, re-exported: ``from baselines.base import
+# Finding`` names the very class DeepLocalize returns. ``localizer.findings`` loads no Keras.
+from localizer.findings import TARGETS, Finding, json_safe
+
 if TYPE_CHECKING:  # keep `import baselines` free of TensorFlow for the harness process
     import keras
 
-#: What a finding blames. ``layer`` findings carry a layer index/name; the others name a part of
-#: the training set-up that has no layer.
-TARGETS = ("layer", "hyperparameter", "optimizer", "loss", "data", "model")
+__all__ = [
+    "TARGETS", "Detector", "Finding", "StopEvent", "Verdict", "first_early", "json_safe",
+]
 
 
 @dataclass(frozen=True)
@@ -54,48 +60,6 @@ class StopEvent:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One fault a tool reports.
-
-    Attributes:
-        code: The tool's own code for what it saw (DeepLocalize: ``EBA``, ``EAA``, ``ELF``,
-            ``EAF``, ``EBW``, ``EBDW``, ``MDL``; Keras: ``nan_loss``, ``no_improvement``).
-        message: One human sentence naming what was seen and where.
-        target: What the finding blames; one of :data:`TARGETS`.
-        layer_index: 0-based index into ``model.layers`` when ``target == "layer"``.
-        layer_name: ``layer.name`` of that layer.
-        layer_class: ``type(layer).__name__`` of that layer.
-        phase: ``forward`` or ``backward`` when the tool distinguishes them.
-        quantity: What was measured, e.g. ``pre_activation``, ``weights``, ``delta_weights``.
-        epoch, batch, iteration, wall_s: Where in training it was seen (as in :class:`StopEvent`).
-        hint: A root-cause guess (``activation``, ``loss``, ``learning_rate``, ...); heuristic.
-        evidence: Small JSON-safe dict of the values that fired.
-    """
-
-    code: str
-    message: str
-    target: str = "layer"
-    layer_index: int | None = None
-    layer_name: str | None = None
-    layer_class: str | None = None
-    phase: str | None = None
-    quantity: str | None = None
-    epoch: int | None = None
-    batch: int | None = None
-    iteration: int | None = None
-    wall_s: float | None = None
-    hint: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.target not in TARGETS:
-            raise ValueError(f"Finding.target must be one of {TARGETS}, got {self.target!r}")
-
-    def to_json(self) -> dict[str, Any]:
-        return json_safe(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -181,20 +145,3 @@ class Detector(abc.ABC):
 def first_early(stops: Sequence[StopEvent]) -> StopEvent | None:
     """The first stop request that came before the configured end of training, if any."""
     return next((s for s in stops if s.early), None)
-
-
-def json_safe(value: Any) -> Any:
-    """Replace non-finite floats by ``None`` (recursively) so ``json.dumps(allow_nan=False)`` works.
-
-    Numpy scalars become Python numbers. Callers that must keep the fact that a value was
-    non-finite record a separate ``*_nonfinite`` flag (see :func:`harness.records.finite_or_flag`).
-    """
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "shape", None) == ():
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

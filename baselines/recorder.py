@@ -9,7 +9,7 @@ them, in-graph, without touching the training step itself:
 
 - whether the model's accuracy metric is a **classification accuracy** in this ``fit`` call:
   the training batches whose targets are class labels for it, by the probe's own test
-  (:func:`localizer.probe.class_labels` on the same targets), so the tools ignore the logged
+  (:func:`localizer.model_facts.class_labels` on the same targets), so the tools ignore the logged
   accuracy exactly where DeepLocalize does (:func:`baselines.epoch_logs.logged_accuracy`). The
   probe's accuracy row (n = 0 for such a batch) holds the latest steps only, and is missing
   where the probe cannot attach or (UMLAUT) is not used; the count here covers the whole call;
@@ -21,8 +21,9 @@ them, in-graph, without touching the training step itself:
   pre-activations with ``|x| >= 5`` in the latest training batch (DeepDiagnosis' *Saturated
   Activation*).
 
-How: an instance attribute wraps ``model._compute_loss`` (Keras' TF ``train_step``, and the
-probe's copy of it, call it with ``x``, ``y`` and ``training``) and the ``activation`` attribute
+How: an instance attribute wraps the model's ``_compute_loss`` (Keras' TF ``train_step``, and the
+probe's copy of it, call it with ``x``, ``y`` and ``training``; through
+:func:`localizer.keras_internals.wrap_compute_loss`) and the ``activation`` attribute
 of the sigmoid/tanh layers (``functools.wraps`` keeps name and module, so serialising the layer
 while training is unaffected). The activation wrappers only *stash* their counts; the loss
 wrapper commits the stash of the same graph when ``training`` is true, so validation, evaluate
@@ -48,13 +49,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from localizer.probe import (
-    Probe,
+from localizer import keras_internals
+from localizer.model_facts import (
     UnsupportedModelError,
     class_labels,
     describe_layer,
     find_accuracy_metric,
 )
+from localizer.probe import Probe
 
 #: ``|pre-activation|`` at or above this counts as saturated (DeepDiagnosis, PDF Table 2).
 SATURATION_BOUND = 5.0
@@ -82,7 +84,7 @@ class RecorderState:
         saturation: Layer index -> share of pre-activations with ``|x| >= 5`` in the latest
             training batch that reached that layer.
         accuracy_batches: Training batches recorded while the model had an accuracy metric (the
-            one DeepLocalize reads, :func:`localizer.probe.find_accuracy_metric`).
+            one DeepLocalize reads, :func:`localizer.model_facts.find_accuracy_metric`).
         label_batches: Those of them whose targets were class labels for that metric.
     """
 
@@ -185,24 +187,20 @@ class Recorder:
 
     def _attach(self) -> None:
         model = self.model
-        had_own = "_compute_loss" in vars(model)
-        own = vars(model).get("_compute_loss")
-        original = model._compute_loss
 
-        def compute_loss(*args: Any, **kwargs: Any) -> Any:
-            names = ("x", "y", "y_pred", "sample_weight", "training")
-            bound = dict(zip(names, args)) | kwargs
-            if bound.get("training", True):
-                self._commit(bound.get("x"), bound.get("y"), bound.get("y_pred"))
-            else:
-                self._stash.clear()
-            return original(*args, **kwargs)
+        def wrap(original: Any) -> Any:
+            def compute_loss(*args: Any, **kwargs: Any) -> Any:
+                names = ("x", "y", "y_pred", "sample_weight", "training")
+                bound = dict(zip(names, args)) | kwargs
+                if bound.get("training", True):
+                    self._commit(bound.get("x"), bound.get("y"), bound.get("y_pred"))
+                else:
+                    self._stash.clear()
+                return original(*args, **kwargs)
 
-        object.__setattr__(model, "_compute_loss", compute_loss)
-        if had_own:
-            self._undo.append(lambda: object.__setattr__(model, "_compute_loss", own))
-        else:
-            self._undo.append(lambda: object.__delattr__(model, "_compute_loss"))
+            return compute_loss
+
+        self._undo.append(keras_internals.wrap_compute_loss(model, wrap))
         for index in self.saturating:
             self._wrap_activation(model.layers[index], index)
 
@@ -252,9 +250,8 @@ class Recorder:
                 if n == _X_N:
                     values[_X_NAN] += tf.reduce_sum(tf.cast(tf.math.is_nan(f), tf.float64))
                     values[_X_INF] += tf.reduce_sum(tf.cast(tf.math.is_inf(f), tf.float64))
-        compiled = getattr(self.model, "_compile_metrics", None)
-        if compiled is not None and not compiled.built and y is not None and y_pred is not None:
-            compiled.build(y, y_pred)  # what compute_metrics (and the probe) would do next
+        if y is not None and y_pred is not None:  # what compute_metrics (and the probe) do next
+            keras_internals.build_compile_metrics(self.model, y, y_pred)
         metric = find_accuracy_metric(self.model)
         if metric is not None:
             values[_ACC_N] += 1.0

@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
             "report": _report, "diagnose": _diagnose, "image": _image, "clean": _clean,
         }[args.command]
         return handler(args, root)
+    except KeyboardInterrupt as exc:  # RunInterrupted (SIGINT/SIGTERM during a run) or Ctrl-C
+        print(f"deeplocalize: interrupted {exc}".rstrip(), file=sys.stderr)
+        return getattr(exc, "exit_code", 130)
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"deeplocalize: error: {message}", file=sys.stderr)
@@ -247,20 +250,33 @@ def _executor_options(args: argparse.Namespace) -> dict:
 
 
 def _execute(config, cases, root: Path, runs_dir: Path, options: dict | None = None) -> Path:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from harness.executors import get_executor
-    from harness.runner import pending, plan, run_many, write_run_json
+    from harness.interrupt import RunInterrupted
+    from harness.rundir import hold
 
     run_dir = (runs_dir / config.run_id).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
     executor = get_executor(config.executor, **(options or {}))
+    with hold(run_dir):  # one harness per run, from run.json to the last record
+        try:
+            _execute_locked(config, cases, root, run_dir, executor)
+        except RunInterrupted:
+            print(f"run {config.run_id}: stopped; units in flight were killed and recorded as "
+                  f"'interrupted'; rerun --run-id {config.run_id} to resume", file=sys.stderr)
+            raise
+    return run_dir
+
+
+def _execute_locked(config, cases, root: Path, run_dir: Path, executor) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness.runner import pending, plan, run_many, write_run_json
+
     executor.preflight()
     write_run_json(run_dir, config, executor)
     specs = plan(config, cases, root)
     todo, _ = pending(specs, run_dir)
     skipped = len(specs) - len(todo)
-    print(f"run {config.run_id}: {len(specs)} unit(s), {skipped} already completed, "
+    print(f"run {config.run_id}: {len(specs)} unit(s), {skipped} already completed by this code, "
           f"{len(todo)} to run with {config.jobs} job(s) on the {config.executor} executor")
     counts = {"detected": 0, "clean": 0, "failed": 0}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -281,7 +297,6 @@ def _execute(config, cases, root: Path, runs_dir: Path, options: dict | None = N
                 f"✖ {counts['failed']} failed"))
 
         run_many(specs, run_dir, executor, config.jobs, on_done=done)
-    return run_dir
 
 
 def _verify(args: argparse.Namespace, root: Path) -> int:
@@ -344,17 +359,16 @@ def _run(args: argparse.Namespace, root: Path) -> int:
 
 
 def _print_scores(run_dir: Path, root: Path, as_json: bool, write_report: bool) -> int:
-    from reports.render import load_run
+    from harness.reporting import load_run
     from reports.render import write_report as write_report_files
     from reports.summary import score_table_markdown
 
     data = load_run(run_dir, root)
-    scores = data.scores
-    (run_dir / "scores.json").write_text(json.dumps(scores, indent=1, allow_nan=False))
+    (run_dir / "scores.json").write_text(json.dumps(data.scores, indent=1, allow_nan=False))
     if as_json:
-        print(json.dumps(scores, indent=1))
+        print(json.dumps(data.scores, indent=1))
         return 0
-    print(score_table_markdown(scores))
+    print(score_table_markdown(data.scores))
     if write_report:
         paths = write_report_files(data)
         print(f"report: {paths[0].parent / 'index.html'} ({len(paths)} files)")
@@ -366,7 +380,8 @@ def _score(args: argparse.Namespace, root: Path) -> int:
 
 
 def _report(args: argparse.Namespace, root: Path) -> int:
-    from reports.render import load_run, parse_formats, write_report
+    from harness.reporting import load_run
+    from reports.render import parse_formats, write_report
 
     formats = parse_formats(args.format)
     data = load_run(Path(args.runs_dir) / args.run_id, root)
@@ -376,7 +391,7 @@ def _report(args: argparse.Namespace, root: Path) -> int:
 
 
 def _diagnose(args: argparse.Namespace, root: Path) -> int:
-    from localizer.diagnose import diagnose
+    from harness.diagnose import diagnose
 
     return diagnose(Path(args.script), list(args.args), as_json=args.json)
 

@@ -39,9 +39,9 @@ from dataclasses import asdict
 from typing import Any
 
 from harness.cases import Case
+from harness.spec import NO_TOOL
 from harness.tally import (
     COMPLETED,
-    NO_TOOL,
     ToolScore,
     UnitOutcome,
     _median,
@@ -49,11 +49,11 @@ from harness.tally import (
     score_record,
     wilson,
 )
+from harness.vocab import VARIANTS
 
 __all__ = ["COMPLETED", "NO_TOOL", "VARIANTS", "majority", "rate", "score", "versus_paper",
            "wilson"]
 
-VARIANTS = ("buggy", "patched")
 #: Our tool name -> the paper's column (``case.meta["paper"][column]``). Tools not listed
 #: (``deeplocalize_released``, third-party tools) have no published column.
 PAPER_COLUMNS = {

@@ -9,9 +9,11 @@ DeepLocalize benchmark was published on, computed these losses in probability sp
 ``epsilon``), so those bugs showed a frozen loss.
 
 ``keras2`` restores the published behaviour for the whole process: the cross-entropies use the
-probabilities they are given (clipped at epsilon), never hidden logits. ``keras3`` leaves Keras
-as it is, so users can see which of the published bugs Keras 3 now hides. The worker applies the
-semantics before running a program and records it in every run record.
+probabilities they are given (clipped at epsilon), never hidden logits (the TF backend's hook is
+replaced through :mod:`localizer.keras_internals`, which pins the Keras source it relies on).
+``keras3`` leaves Keras as it is, so users can see which of the published bugs Keras 3 now
+hides. The worker applies the semantics before running a program and records it in every run
+record.
 """
 
 from __future__ import annotations
@@ -62,13 +64,14 @@ def apply(semantics: str) -> None:
     if keras.backend.backend() != "tensorflow":
         # Keras 3's JAX and torch backends already compute these losses in probability space.
         return
-    from keras.src.backend.tensorflow import nn as tf_nn
+    from localizer import keras_internals
 
-    if "_get_logits" not in _ORIGINAL:
-        if not hasattr(tf_nn, "_get_logits"):
+    if "logits" not in _ORIGINAL:
+        original = keras_internals.get_logits_hook()
+        if original is None:
             raise RuntimeError(
                 "semantics 'keras2' needs keras.src.backend.tensorflow.nn._get_logits, which this "
                 f"Keras ({keras.__version__}) lacks; run with --semantics keras3 or pin Keras 3.15"
             )
-        _ORIGINAL["_get_logits"] = tf_nn._get_logits
-    tf_nn._get_logits = _REPLACEMENTS.get(semantics, _ORIGINAL["_get_logits"])
+        _ORIGINAL["logits"] = original
+    keras_internals.set_logits_hook(_REPLACEMENTS.get(semantics, _ORIGINAL["logits"]))

@@ -24,7 +24,6 @@ case lists. A diagnosis never turns a localization miss into a hit.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,23 +33,24 @@ from harness.cases import Case
 from harness.vocab import CATEGORY_TARGETS
 
 COMPLETED = "completed"
-NO_TOOL = "none"
-#: z for a two-sided 95 % interval.
-Z95 = 1.959963984540054
+#: Confidence level of the intervals.
+CONFIDENCE = 0.95
 LOCALIZED = ("exact", "site")
 
 
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
-    """Wilson score interval for ``k`` successes in ``n`` trials (``None`` when ``n == 0``)."""
+def wilson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """Wilson score interval for ``k`` successes in ``n`` trials (``None`` when ``n == 0``).
+
+    SciPy's (``binomtest(k, n).proportion_ci(method="wilson")``); the bounds at ``k = 0`` and
+    ``k = n`` are exactly 0 and 1.
+    """
     if n == 0:
         return None
-    p = k / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    # The exact bounds at k = 0 and k = n are 0 and 1; rounding must not move them inside.
-    low = 0.0 if k == 0 else max(0.0, centre - half)
-    high = 1.0 if k == n else min(1.0, centre + half)
+    from scipy.stats import binomtest  # ~1 s to import: only when something is scored
+
+    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    low = 0.0 if k == 0 else max(0.0, float(ci.low))
+    high = 1.0 if k == n else min(1.0, float(ci.high))
     return low, high
 
 

@@ -1,77 +1,33 @@
-"""DeepLocalize (Wardat, Le, Rajan, ICSE 2021) as a Keras 3 callback."""
+"""DeepLocalize (Wardat, Le, Rajan, ICSE 2021) as a Keras 3 callback.
+
+The callback drives the checks: it subscribes to the model's probe (:mod:`localizer.probe`),
+reads every batch's summaries, runs the profile's rules in Algorithm 1's order
+(:mod:`localizer.plan`, :mod:`localizer.rules`) and turns what fires into a
+:class:`~localizer.findings.Finding` (:mod:`localizer.messages`, :mod:`localizer.evidence`,
+:mod:`localizer.hints`).
+"""
 
 from __future__ import annotations
 
-import math
 import time
-from typing import Any
 
 import keras
 import numpy as np
 
-from baselines.base import Finding
-from localizer.hints import HintContext, suggest
-from localizer.probe import (
-    ACCURACY,
-    DELTA_WEIGHTS,
-    INPUT_GRADIENTS,
-    INPUTS,
-    LOSS,
-    OUTPUT,
-    OUTPUT_GRADIENTS,
-    PRE,
-    QUANTITIES,
-    WEIGHT_GRADIENTS,
-    WEIGHTS,
-    LayerInfo,
-    Probe,
-    Slot,
-)
-from localizer.rules import (
-    INF,
-    MAX,
-    MEAN,
-    MIN,
-    NAN,
-    NOT_LEARNING,
-    NUMERICAL,
-    PROFILES,
-    STATS,
-    STD,
-    UNCHANGED,
-    ZERO,
-    ZERO_FRAC,
-    N,
-    ProgressMonitor,
-    RuleSettings,
-    SlotChecker,
-)
+from localizer.evidence import hint_context, rule_evidence
+from localizer.findings import Finding, json_safe
+from localizer.hints import suggest
+from localizer.messages import CODES, finding_code, finding_phase, finding_quantity, message
+from localizer.model_facts import LayerInfo, learning_rate, loss_info
+from localizer.plan import PROFILE_QUANTITIES, CheckPlan, plan_checks
+from localizer.probe import Probe
+from localizer.rules import MEAN, NOT_LEARNING, PROFILES, STD, N, RuleSettings
+from localizer.slots import ACCURACY, LOSS, QUANTITIES, Slot
 from localizer.trace import Trace
 
+__all__ = ["CODES", "ON_FAULT", "PROFILE_QUANTITIES", "DeepLocalize", "FaultDetected"]
+
 ON_FAULT = ("stop", "raise", "record")
-
-#: What each code means, as the start of a finding's message.
-CODES = {
-    "EBA": "Error before activation",
-    "EAA": "Error after activation",
-    "EBW": "Error in the weights",
-    "EBDW": "Error in the backward pass",
-    "ELF": "Error in the loss",
-    "EAF": "Error in the accuracy",
-    "MDL": "Model does not learn",
-    "CM": "Correct model",
-}
-
-_RELU_LIKE = ("relu", "relu6", "elu", "selu", "silu", "gelu")
-
-#: What each profile's rules and hints read; the probe summarises only these by default.
-PROFILE_QUANTITIES = {
-    "paper": (INPUTS, LOSS, ACCURACY, PRE, OUTPUT, WEIGHTS, DELTA_WEIGHTS, INPUT_GRADIENTS),
-    "released": (
-        INPUTS, LOSS, ACCURACY, OUTPUT, OUTPUT_GRADIENTS, WEIGHTS, DELTA_WEIGHTS, WEIGHT_GRADIENTS,
-    ),
-}
-_BACKWARD = (WEIGHTS, DELTA_WEIGHTS, WEIGHT_GRADIENTS, OUTPUT_GRADIENTS, INPUT_GRADIENTS)
 
 
 class FaultDetected(RuntimeError):
@@ -122,7 +78,7 @@ class DeepLocalize(keras.callbacks.Callback):
             to `False`.
 
     Attributes:
-        findings: :class:`~baselines.base.Finding` list of the last ``fit`` call; the first is
+        findings: :class:`~localizer.findings.Finding` list of the last ``fit`` call; the first is
             the one the paper would report.
         verdict_code: The first finding's code, or ``"CM"`` (correct model) when none.
         trace: :class:`~localizer.trace.Trace` of per-batch summaries of the last ``fit`` call.
@@ -212,8 +168,8 @@ class DeepLocalize(keras.callbacks.Callback):
         self._last_step = probe.step
         self._layers: tuple[LayerInfo, ...] = probe.layers
         self.trace = Trace(probe.slots, probe.layers, self.trace_length)
-        self._plan_checks(probe)
-        self._loss_name, self._from_logits = _loss_info(self.model)
+        self._plan: CheckPlan = plan_checks(self.settings, probe.layers, probe.index)
+        self._loss_name, self._from_logits = loss_info(self.model)
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
@@ -253,95 +209,20 @@ class DeepLocalize(keras.callbacks.Callback):
 
     # -- checks ---------------------------------------------------------------------------------
 
-    def _plan_checks(self, probe: Probe) -> None:
-        """The slots to check, in Algorithm 1's order for this profile, and which rules apply."""
-        layers = self._layers
-        order: list[Slot] = []
-        if self.settings.name == "paper":
-            for info in layers:
-                if info.has_pre:
-                    order.append(Slot(PRE, info.index))
-                order.append(Slot(OUTPUT, info.index))
-            order += [Slot(LOSS), Slot(ACCURACY)]
-            self._mdl_position: int | None = len(order)
-            # Backward, last layer first (Algorithm 1 step 6): Δweights and weights of a layer
-            # with trainable weights; the gradient flowing back through a layer without them.
-            for info in reversed(layers):
-                if info.has_weights:
-                    order += [Slot(DELTA_WEIGHTS, info.index), Slot(WEIGHTS, info.index)]
-                else:
-                    order.append(Slot(INPUT_GRADIENTS, info.index))
-        else:
-            order += [Slot(OUTPUT, info.index) for info in layers]
-            order += [Slot(WEIGHTS, info.index) for info in reversed(layers)]
-            order += [Slot(LOSS), Slot(ACCURACY)]
-            self._mdl_position = None
-            order += [
-                Slot(WEIGHT_GRADIENTS, info.index)
-                for info in reversed(layers)
-                if info.cls == "Dense"
-            ]
-            order += [Slot(OUTPUT_GRADIENTS, info.index) for info in reversed(layers)]
-        numerical, zero, unchanged, zero_fractions = [], [], [], []
-        for slot in order:
-            info = layers[slot.layer] if slot.layer is not None else None
-            numerical.append(True)
-            # Paper EAF "accuracy 0": a batch of an untrained model often scores 0, so only an
-            # accuracy of 0 in *every* batch so far counts (from min_iterations on).
-            zero_fractions.append(
-                1.0 if slot.quantity == ACCURACY else self.settings.zero_fraction
-            )
-            if self.settings.name == "paper":
-                zero.append(slot.quantity != LOSS)
-                unchanged.append(slot.quantity not in (LOSS, ACCURACY))
-            else:
-                zero.append(slot.quantity not in (LOSS, ACCURACY))
-                if slot.quantity == OUTPUT:
-                    unchanged.append(info is not None and info.cls != "Flatten")
-                elif slot.quantity == WEIGHTS:
-                    unchanged.append(info is not None and info.cls == "Dense")
-                else:
-                    unchanged.append(True)
-        self._order = order
-        self._columns = np.array([probe.index[slot] for slot in order], dtype=np.int64)
-        self._w_cols = np.array([probe.index[Slot(WEIGHTS, i.index)] for i in layers], np.int64)
-        self._dw_cols = np.array(
-            [probe.index[Slot(DELTA_WEIGHTS, i.index)] for i in layers], np.int64
-        )
-
-        self._checker = SlotChecker(
-            self.settings,
-            numerical=numerical,
-            zero=zero,
-            unchanged=unchanged,
-            zero_fractions=zero_fractions,
-        )
-        self._progress = (
-            ProgressMonitor(self.settings) if self.settings.mdl == "progress" else None
-        )
-
-    def _update_ratios(self, tables: np.ndarray) -> np.ndarray:
-        """Largest ``‖ΔW‖/‖W‖`` over layers for each of ``tables`` (NaN where unknown)."""
-        w, dw = tables[:, self._w_cols], tables[:, self._dw_cols]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratios = np.hypot(dw[..., MEAN], dw[..., STD]) / np.hypot(w[..., MEAN], w[..., STD])
-        ratios[(w[..., N] <= 0) | (dw[..., N] <= 0) | ~np.isfinite(ratios)] = -np.inf
-        best = ratios.max(axis=1) if ratios.shape[1] else np.full(len(tables), -np.inf)
-        return np.where(np.isfinite(best), best, np.nan)
-
     def _check(self, table: np.ndarray, batch: int) -> list[Finding]:
-        stats = table[self._columns]
+        plan = self._plan
+        stats = table[plan.columns]
         hits: list[tuple[int | None, str]] = list(
-            self._checker.update(stats[:, MEAN], stats[:, N] > 0, stats[:, STD])
+            plan.checker.update(stats[:, MEAN], stats[:, N] > 0, stats[:, STD])
         )
-        if self._progress is not None:
+        if plan.progress is not None:
             index = self._probe.index
             loss = float(table[index[Slot(LOSS)], MEAN])
             acc_row = table[index[Slot(ACCURACY)]]
             acc = float(acc_row[MEAN]) if acc_row[N] > 0 else None
-            mdl = self._progress.update(loss, acc)
+            mdl = plan.progress.update(loss, acc)
             if mdl is not None:
-                pos = self._mdl_position
+                pos = plan.mdl_position
                 hits = [h for h in hits if h[0] < pos] + [(None, NOT_LEARNING)] + [
                     h for h in hits if h[0] >= pos
                 ]
@@ -380,26 +261,24 @@ class DeepLocalize(keras.callbacks.Callback):
     # -- findings -------------------------------------------------------------------------------
 
     def _finding(self, position: int | None, rule: str, table: np.ndarray, batch: int) -> Finding:
-        slot = Slot(LOSS) if position is None else self._order[position]
+        plan = self._plan
+        slot = Slot(LOSS) if position is None else plan.order[position]
         info = self._layers[slot.layer] if slot.layer is not None else None
-        row = table[self._probe.index[slot]]
-        code = _code(slot, rule, info)
-        quantity = _quantity(slot, info)
-        evidence: dict[str, Any] = {"rule": rule}
-        if rule == NOT_LEARNING:
-            evidence.update(self._mdl_evidence)
-        else:
-            evidence.update({name: float(row[k]) for k, name in enumerate(STATS)})
-        if rule == ZERO:
-            evidence["zero_count"] = int(self._checker.zero_counts[position])
-            evidence["observations"] = int(self._checker.observations[position])
-            evidence["zero_fraction_threshold"] = self.settings.zero_fraction
-        if rule == UNCHANGED:
-            values = self._checker.fired_windows.get(position, np.zeros(0))
-            evidence["window"] = self.settings.window
-            evidence["window_min"] = float(values.min()) if values.size else None
-            evidence["window_max"] = float(values.max()) if values.size else None
-        hint, reason = suggest(self._hint_context(slot, info, code, rule, quantity, table))
+        index = self._probe.index
+        row = table[index[slot]]
+        code = finding_code(slot, rule, info)
+        quantity = finding_quantity(slot, info)
+        evidence = rule_evidence(
+            rule, row, plan, position, self.settings,
+            self._mdl_evidence if rule == NOT_LEARNING else None,
+        )
+        history = self.trace.tables() if self.trace is not None and len(self.trace) else None
+        hint, reason = suggest(hint_context(
+            slot=slot, info=info, code=code, rule=rule, quantity=quantity, table=table,
+            previous=self._prev_table, history=history, plan=plan, index=index,
+            layers=self._layers, iteration=self.iterations, loss_name=self._loss_name,
+            from_logits=self._from_logits, learning_rate=learning_rate(self.model),
+        ))
         evidence["hint"] = reason
         if info is not None:
             target = "layer"
@@ -407,197 +286,20 @@ class DeepLocalize(keras.callbacks.Callback):
             target = "loss"
         else:
             target = "model"
+        where = f"at epoch {self._epoch}, batch {batch} (iteration {self.iterations})"
         return Finding(
             code=code,
-            message=self._message(code, rule, slot, info, row, evidence, batch),
+            message=message(code, rule, slot, info, row, evidence, self.settings, where),
             target=target,
             layer_index=info.index if info else None,
             layer_name=info.name if info else None,
             layer_class=info.cls if info else None,
-            phase=_phase(code, slot),
+            phase=finding_phase(code, slot),
             quantity=quantity,
             epoch=self._epoch,
             batch=batch,
             iteration=self.iterations,
             wall_s=round(time.perf_counter() - (self.started_at or 0.0), 6),
             hint=hint,
-            evidence=_json_safe(evidence),
+            evidence=json_safe(evidence),
         )
-
-    def _hint_context(
-        self, slot: Slot, info: LayerInfo | None, code: str, rule: str, quantity: str,
-        table: np.ndarray,
-    ) -> HintContext:
-        index = self._probe.index
-        x = table[index[Slot(INPUTS)]]
-        has_x = x[N] > 0
-        recent_tables = [table] if self._prev_table is None else [table, self._prev_table]
-        recent = [r for r in self._update_ratios(np.stack(recent_tables)) if r == r]
-        history = self.trace.tables() if self.trace is not None and len(self.trace) else None
-        peak = [r for r in self._update_ratios(history) if r == r] if history is not None else []
-        peak = max(peak + recent) if peak or recent else float("nan")
-        grad_zero = None
-        if info is not None:
-            g = table[index[Slot(WEIGHT_GRADIENTS, info.index)]]
-            if g[N] > 0:
-                grad_zero = bool(g[ZERO_FRAC] == 1.0)
-        computing = [
-            layer.index for layer in self._layers if table[index[Slot(OUTPUT, layer.index)], N] > 0
-        ]
-        dead = [
-            layer.index
-            for layer in self._layers
-            if layer.activation in _RELU_LIKE
-            and table[index[Slot(OUTPUT, layer.index)], N] > 0
-            and table[index[Slot(OUTPUT, layer.index)], ZERO_FRAC] == 1.0
-        ]
-        position = self._order.index(slot) if slot in self._order else None
-        since_start = (
-            position is not None
-            and rule == ZERO
-            and self._checker.zero_counts[position] == self._checker.observations[position]
-        )
-        return HintContext(
-            code=code,
-            rule=rule,
-            quantity="output" if slot.quantity == OUTPUT else quantity,
-            layer=info,
-            first_layer=bool(info is not None and computing and info.index == computing[0]),
-            iteration=self.iterations,
-            output_layer=self._layers[-1],
-            loss_name=self._loss_name,
-            from_logits=self._from_logits,
-            input_max_abs=float(max(abs(x[MIN]), abs(x[MAX]))) if has_x else float("nan"),
-            input_nonfinite=bool(has_x and (x[NAN] > 0 or x[INF] > 0)),
-            input_constant=bool(has_x and x[N] > 1 and x[STD] == 0.0),
-            update_ratio=max(recent) if recent else float("nan"),
-            max_update_ratio=peak,
-            weight_gradient_zero=grad_zero,
-            zero_since_start=bool(since_start),
-            dead_relu_layer=dead[0] if dead else None,
-            learning_rate=_learning_rate(self.model),
-        )
-
-    def _message(
-        self, code: str, rule: str, slot: Slot, info: LayerInfo | None, row: np.ndarray,
-        evidence: dict[str, Any], batch: int,
-    ) -> str:
-        where = f"at epoch {self._epoch}, batch {batch} (iteration {self.iterations})"
-        if rule == NOT_LEARNING:
-            ev = evidence
-            text = (
-                f"after {ev['batches']} batches the mean loss of the last {ev['window']} batches "
-                f"({ev['recent_mean_loss']:.4g}) is not {self.settings.mdl_min_delta:.0%} below "
-                f"that of the first {ev['window']} ({ev['first_mean_loss']:.4g})"
-            )
-            if "recent_mean_accuracy" in ev:
-                text += (
-                    f" and the mean accuracy did not rise ({ev['first_mean_accuracy']:.3f} → "
-                    f"{ev['recent_mean_accuracy']:.3f})"
-                )
-            return f"{CODES[code]}: {text}, {where}."
-        if info is not None:
-            key = slot.quantity
-            if key == OUTPUT:
-                key = "post_activation" if info.has_activation else "output"
-            subject = f"in layer {info.index} '{info.name}' ({info.cls}): {_WHAT[key]}"
-        else:
-            subject = {LOSS: ": the batch loss", ACCURACY: ": the batch accuracy"}[slot.quantity]
-        if rule == NUMERICAL:
-            seen = f"had a {_fmt(row[MEAN])} mean ({int(row[NAN])} NaN, {int(row[INF])} Inf values)"
-            if info is None:
-                seen = f"was {_fmt(row[MEAN])}"
-        elif rule == ZERO:
-            zero = "was all zeros" if self.settings.zero_std else "had a mean of exactly 0"
-            seen = f"{zero} in {evidence['zero_count']} of {evidence['observations']} batches"
-        else:
-            stat = "mean and std" if self.settings.unchanged_std else "mean"
-            seen = f"kept the same {stat} ({_fmt(row[MEAN])}) for {self.settings.window} batches"
-        return f"{CODES[code]} {subject} {seen}, {where}.".replace(" : ", ": ")
-
-
-_WHAT = {
-    PRE: "its output before activation",
-    "post_activation": "its output after activation",
-    "output": "its output",
-    WEIGHTS: "its weights",
-    DELTA_WEIGHTS: "its weight update (Δweights)",
-    WEIGHT_GRADIENTS: "the gradient of the loss w.r.t. its weights",
-    OUTPUT_GRADIENTS: "the gradient of the loss w.r.t. its output",
-    INPUT_GRADIENTS: "the gradient flowing back through it (w.r.t. its input)",
-}
-
-
-def _code(slot: Slot, rule: str, info: LayerInfo | None) -> str:
-    q = slot.quantity
-    if rule == NOT_LEARNING:
-        return "MDL"
-    if q == LOSS:
-        return "MDL" if rule == UNCHANGED else "ELF"
-    if q == ACCURACY:
-        return "MDL" if rule == UNCHANGED else "EAF"
-    if q == PRE:
-        return "EBA"
-    if q == OUTPUT:
-        return "EAA" if info is not None and info.has_activation else "EBA"
-    if q == WEIGHTS:
-        return "EBW"
-    return "EBDW"
-
-
-def _phase(code: str, slot: Slot) -> str | None:
-    if code == "MDL":
-        return None
-    return "backward" if slot.quantity in _BACKWARD else "forward"
-
-
-def _quantity(slot: Slot, info: LayerInfo | None) -> str:
-    if slot.quantity == OUTPUT:
-        return "post_activation" if info is not None and info.has_activation else "pre_activation"
-    return slot.quantity
-
-
-def _fmt(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Inf" if value > 0 else "-Inf"
-    return f"{value:.6g}"
-
-
-def _json_safe(value: Any) -> Any:
-    """Non-finite floats become the strings ``"nan"``, ``"inf"``, ``"-inf"``; numpy → Python."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return value
-
-
-def _learning_rate(model: keras.Model) -> float:
-    """The optimizer's current learning rate, NaN when it cannot be read."""
-    try:
-        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-    except (AttributeError, TypeError, ValueError):
-        return float("nan")
-
-
-def _loss_info(model: keras.Model) -> tuple[str | None, bool]:
-    """The compiled loss' name and whether it takes logits (best effort, first output)."""
-    loss = getattr(model, "loss", None)
-    if isinstance(loss, dict):
-        loss = next(iter(loss.values()), None)
-    if isinstance(loss, (list, tuple)):
-        loss = loss[0] if loss else None
-    if loss is None:
-        return None, False
-    if isinstance(loss, str):
-        return loss, False
-    name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-    kwargs = getattr(loss, "_fn_kwargs", None) or {}
-    from_logits = bool(getattr(loss, "from_logits", False) or kwargs.get("from_logits", False))
-    return str(name), from_logits

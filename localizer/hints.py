@@ -8,17 +8,18 @@ variance outside [1e-5, 10]) and *TuneLearn* (the ratio lr·‖ΔW‖/‖W‖ ou
 every layer's summaries of this batch and the previous one, and the model's configuration.
 The rules, first match wins, are listed in ``docs/localizer.md``.
 
-Hint vocabulary: :data:`HINTS`, a subset of the fault categories of ``bugs/README.md``
-(``harness.vocab.CATEGORIES``), so a hint can be scored as a diagnosis: ``data_preprocessing``
-(NaN/Inf/constant inputs), ``input_normalisation``, ``wrong_activation``, ``wrong_loss``,
-``learning_rate``, ``initialisation``. ``None`` when no rule applies.
+Hint vocabulary: :data:`HINTS`, a subset of the benchmark's fault categories (``bugs/README.md``;
+``tests/localizer/test_hints.py`` checks it), so a hint can be scored as a diagnosis:
+``data_preprocessing`` (NaN/Inf/constant inputs), ``input_normalisation``, ``wrong_activation``,
+``wrong_loss``, ``learning_rate``, ``initialisation``. ``None`` when no rule applies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from localizer.probe import LayerInfo
+from localizer.model_facts import RELU_LIKE, LayerInfo
+from localizer.slots import BACKWARD
 
 #: Inputs whose largest magnitude exceeds this are "not normalised". DeepDiagnosis uses 1;
 #: standardised data routinely reaches |x| of 3-5, so we only flag inputs far outside [-1, 1].
@@ -38,11 +39,7 @@ HINTS = (
     "initialisation",
 )
 #: Backward-pass quantities (weights first; the rest are updates and gradients).
-BACKWARD_QUANTITIES = (
-    "weights", "delta_weights", "weight_gradients", "output_gradients", "input_gradients",
-)
-
-_RELU_LIKE = frozenset({"relu", "relu6", "elu", "selu", "silu", "gelu", "hard_silu", "celu"})
+BACKWARD_QUANTITIES = BACKWARD
 _PROBABILITY = frozenset({"softmax", "sigmoid", "hard_sigmoid", "log_softmax"})
 _CROSSENTROPY = ("crossentropy", "cross_entropy", "hinge", "kl_divergence", "poisson")
 _REGRESSION = ("squared", "absolute", "huber", "log_cosh", "mse", "mae", "mape", "msle")
@@ -71,7 +68,7 @@ class HintContext:
         weight_gradient_zero: Whether the layer's weight gradients were all 0 (``None``: unknown).
         zero_since_start: For the zero rule: the mean was 0 in every batch so far.
         dead_relu_layer: Index of a ReLU-like layer whose output is all zeros, if any.
-        learning_rate: The optimizer's current learning rate (NaN if unknown).
+        learning_rate: The optimizer's current learning rate (``None`` if unknown).
     """
 
     code: str
@@ -91,7 +88,7 @@ class HintContext:
     weight_gradient_zero: bool | None = None
     zero_since_start: bool = False
     dead_relu_layer: int | None = None
-    learning_rate: float = float("nan")
+    learning_rate: float | None = None
 
 
 def output_mismatch(
@@ -161,7 +158,7 @@ def suggest(ctx: HintContext) -> tuple[str | None, str]:
     if ctx.rule == "zero":
         if ctx.quantity in ("pre_activation", "output") and ctx.first_layer and ctx.input_constant:
             return "data_preprocessing", "the input batches are constant"
-        if ctx.quantity == "output" and act in _RELU_LIKE:
+        if ctx.quantity == "output" and act in RELU_LIKE:
             if ctx.zero_since_start:
                 return "initialisation", f"all '{act}' units are dead from the first batch"
             if big_update:

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from localizer.probe import LayerInfo, Slot
+from localizer.model_facts import LayerInfo
 from localizer.rules import MEAN, STATS
+from localizer.slots import Slot
 
 
 class Trace:

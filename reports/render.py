@@ -1,8 +1,10 @@
 """Write a run's report: HTML (jinja2), Markdown and CSV from the same tables, plus figures.
 
-Reads only what a run left behind (``run.json``, ``records.jsonl``, the units' ``history.json``)
-and the case metadata and patches; never runs anything. Scores are recomputed from the records
-(:func:`harness.scoring.score` is pure), so re-rendering after a scoring fix needs no re-run.
+Renders the :class:`RunData` it is given (loaded and scored by :func:`harness.reporting.load_run`:
+``run.json``, ``records.jsonl``, the case metadata, :func:`harness.scoring.score`) plus the
+units' ``history.json`` and the cases' patches; never runs anything and imports nothing from the
+harness. Scores are recomputed from the records, so re-rendering after a scoring fix needs no
+re-run.
 
 The HTML is self-contained: CSS and SVG figures are inline, case pages link with relative paths,
 so ``report/index.html`` opens from disk without a server.
@@ -19,9 +21,6 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from harness import records as records_mod
-from harness.cases import Case, load_cases
-from harness.scoring import NO_TOOL, score
 from reports import plots
 from reports.cells import Table, table_markdown, to_csv
 from reports.summary import SUMMARY_CSV_COLUMNS, summary_csv_rows
@@ -37,26 +36,26 @@ HISTORY_FILE = "history.json"
 
 @dataclass(frozen=True)
 class RunData:
-    """A run as the report sees it: metadata, latest records, its cases and their scores."""
+    """A run as the report sees it: metadata, latest records, its cases and their scores.
+
+    Attributes:
+        run_dir: The run folder (``history.json`` files are read from its unit folders).
+        info: ``run.json`` (``{}`` when absent).
+        latest: Unit key -> the latest record of that unit.
+        cases: Case id -> the case (``harness.cases.Case``: ``title``, ``meta``, ``separates``,
+            ``patch_path``, ... are read).
+        scores: :func:`harness.scoring.score` of the records.
+        control_tool: The ``tool`` of a no-tool control run's records.
+        paper_tools: The columns of the paper's result tables (a case's ``paper`` table).
+    """
 
     run_dir: Path
     info: dict[str, Any]
     latest: dict[str, dict[str, Any]]
-    cases: dict[str, Case]
+    cases: Mapping[str, Any]
     scores: dict[str, Any]
-
-
-def load_run(run_dir: Path, root: Path) -> RunData:
-    """Read and score a run. Cases are those with records plus those ``run.json`` planned."""
-    latest = records_mod.latest(run_dir)
-    if not latest:
-        raise FileNotFoundError(f"{run_dir}: no records (is the run id right?)")
-    path = run_dir / RUN_FILE
-    info = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    planned = info.get("config")
-    ids = {r["case_id"] for r in latest.values()} | set((planned or {}).get("case_ids", []))
-    cases = {c.id: c for c in load_cases(root, sorted(ids))}
-    return RunData(run_dir, info, latest, cases, score(cases, latest.values(), planned=planned))
+    control_tool: str
+    paper_tools: tuple[str, ...]
 
 
 def parse_formats(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -94,11 +93,13 @@ def load_histories(run_dir: Path, unit_records: Iterable[Mapping[str, Any]]
 
 
 def curve_runs(case_records: Sequence[Mapping[str, Any]],
-               histories: Mapping[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The training runs to plot for one case: the no-tool controls when the run has them,
-    otherwise every unit (one training run per unit folder), in a stable order."""
+               histories: Mapping[str, list[dict[str, Any]]],
+               control_tool: str) -> list[dict[str, Any]]:
+    """The training runs to plot for one case: the no-tool controls (``tool ==
+    control_tool``) when the run has them, otherwise every unit (one training run per unit
+    folder), in a stable order."""
     with_history = [r for r in case_records if r.get("log_dir") in histories]
-    controls = [r for r in with_history if r["tool"] == NO_TOOL]
+    controls = [r for r in with_history if r["tool"] == control_tool]
     chosen = sorted(controls or with_history,
                     key=lambda r: (r["variant"], r["log_dir"], r["tool"]))
     runs, seen = [], set()
@@ -177,15 +178,17 @@ def case_context(data: RunData, case_id: str, comparison: Table,
     case = data.cases[case_id]
     case_records = [r for r in data.latest.values() if r["case_id"] == case_id]
     patch = case.patch_path.read_text(encoding="utf-8") if case.patch_path.exists() else None
-    curves = plots.training_curves(curve_runs(case_records, histories))
+    control = data.control_tool
+    curves = plots.training_curves(curve_runs(case_records, histories, control))
     return {
         "run_id": data.run_dir.name, "case": {"id": case.id, "title": case.title},
         "separates": case.separates, "facts": case_facts(case),
         "verdicts": case_verdicts(case_id, comparison),
-        "units": unit_table(case_id, data.scores, case_records), "paper": paper_table(case),
+        "units": unit_table(case_id, data.scores, case_records),
+        "paper": paper_table(case, data.paper_tools),
         "patch": patch, "curves": _svg(curves, f"curves-{case_id}"),
         "curve_source": "no-tool control runs" if any(
-            r["tool"] == NO_TOOL for r in case_records) else "every unit's own training run",
+            r["tool"] == control for r in case_records) else "every unit's own training run",
     }
 
 

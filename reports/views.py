@@ -166,13 +166,12 @@ def _paper_cell(result: Mapping[str, Any] | None, key: str) -> str:
     return fmt_num(value) if key == "time_s" else fmt_plain(value)
 
 
-def paper_table(case: Any) -> Table:
-    """The paper's published results for one case, every tool column."""
-    from harness.vocab import PAPER_TOOLS
-
+def paper_table(case: Any, columns: Sequence[str]) -> Table:
+    """The paper's published results for one case, one row per tool column of the paper's
+    tables (``columns``)."""
     paper = case.meta.get("paper") or {}
     rows = []
-    for column in PAPER_TOOLS:
+    for column in columns:
         result = paper.get(column)
         rows.append({"paper_column": column,
                      **{f"paper_{k}": _paper_cell(result, k)

@@ -94,9 +94,13 @@ def test_only_the_programs_own_evaluate_calls_are_recorded(tmp_path: Path) -> No
 def test_sample_count_follows_keras_validation_split(n, split):
     """The injector's training-sample count is the one Keras' own split leaves."""
     import numpy as np
-    from keras.src.trainers.data_adapters.array_slicing import train_validation_split
 
     from harness.injection import _n_samples
+    from localizer.keras_internals import resolve
+
+    train_validation_split = resolve(
+        "keras.src.trainers.data_adapters.array_slicing:train_validation_split"
+    )
 
     x = np.zeros((n, 2), "float32")
     expected = len(train_validation_split((x,), validation_split=split)[0][0]) if split else n

@@ -73,7 +73,7 @@ def test_failed_unit_keeps_the_findings_made_before(
     """A unit that hangs, raises or is SIGKILLed after DeepLocalize found the NaN keeps it."""
     record = _record(failed_run, case_id, "deeplocalize")
     assert record["status"] == status
-    assert record["schema_version"] == records.SCHEMA_VERSION == 2
+    assert record["schema_version"] == records.SCHEMA_VERSION == 3
     partial = record["partial_verdict"]
     assert partial["partial"] is True and partial["detected"] is True
     finding = partial["findings"][0]
@@ -161,7 +161,7 @@ def test_stream_writes_only_what_is_new(tmp_path: Path, capsys) -> None:
     with FindingsStream(path, {"fake": fake, "other": other}, stops) as stream:
         stream.poll()
         assert not path.exists()
-        fake.found.append(Finding(code="X", message="x", evidence={"mean": "nan"}))
+        fake.found.append(Finding(code="X", message="x", evidence={"mean": float("nan")}))
         stops["fake"] += [_stop(False, 1), _stop(True, 2), _stop(True, 3)]
         stream.poll()
         stream.poll()
@@ -174,7 +174,7 @@ def test_stream_writes_only_what_is_new(tmp_path: Path, capsys) -> None:
         ("fake", "stop", 1),
         ("fake", "finding", 1),
     ]
-    assert lines[0]["finding"]["evidence"] == {"mean": "nan"}  # as the verdict has it
+    assert lines[0]["finding"]["evidence"] == {"mean": None}  # as the verdict has it
     assert lines[1]["stop"]["wall_s"] is None  # json_safe, as everywhere else
     assert "stopped streaming 'other'" in capsys.readouterr().err
 

@@ -116,14 +116,16 @@ def test_verbose_zero_prints_nothing(make_mlp, train, blobs, capsys):
 
 
 def test_finding_fields_are_json_safe(make_mlp, train, blobs):
-    """A finding (with NaN evidence) serialises with json.dumps(allow_nan=False)."""
+    """A finding with NaN evidence is JSON-safe: the NaN mean is null, its count says why."""
     x, y = blobs
     x = x.copy()
     x[3, 0] = np.inf
     cb = DeepLocalize(verbose=0)
     train(make_mlp(), x, y, callbacks=[cb], shuffle=False)
     payload = json.dumps(cb.findings[0].to_json(), allow_nan=False)
-    assert '"code": "EBA"' in payload and '"mean": "nan"' in payload
+    assert '"code": "EBA"' in payload and '"mean": null' in payload
+    evidence = cb.findings[0].evidence
+    assert evidence["mean"] is None and evidence["nan"] + evidence["inf"] >= 1
 
 
 def test_trace_keeps_only_the_newest_batches(make_mlp, train, blobs):
@@ -150,7 +152,7 @@ def test_two_callbacks_share_one_probe(make_mlp, train, blobs):
 
 def test_codes_follow_slot_rule_and_layer_kind():
     """Code mapping: pre→EBA; output→EAA/EBA by activation; loss/accuracy 'unchanged'→MDL."""
-    from localizer.deeplocalize import _code
+    from localizer.messages import finding_code as _code
     from localizer.probe import ACCURACY, LOSS, OUTPUT, PRE, LayerInfo, Slot
 
     fused = LayerInfo(0, "d", "Dense", "fused", "relu", 4)

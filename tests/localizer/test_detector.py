@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import keras
 
+from baselines.deeplocalize import DeepLocalizeDetector, DeepLocalizeReleasedDetector
 from baselines.registry import create
 from harness.injection import FitInjector
-from localizer.detector import DeepLocalizeDetector, DeepLocalizeReleasedDetector
 from localizer.probe import Probe
 
 

@@ -37,7 +37,8 @@ def fixture_run(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def rendered_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture run's report folder, every format, rendered once per session (read only)."""
-    from reports.render import load_run, write_report
+    from harness.reporting import load_run
+    from reports.render import write_report
 
     run_dir = tmp_path_factory.mktemp("runs") / "fixture"
     shutil.copytree(FIXTURES / "run", run_dir)

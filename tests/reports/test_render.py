@@ -11,8 +11,9 @@ import jinja2
 import pytest
 
 from harness.cli import main
+from harness.reporting import load_run
 from reports import plots
-from reports.render import environment, index_context, load_run, parse_formats, write_report
+from reports.render import environment, index_context, parse_formats, write_report
 from reports.tables import build_tables, load_paper_headline
 
 

@@ -4,6 +4,8 @@ categories, overhead against the no-tool control, and the comparison with the pa
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from harness.scoring import majority, score, versus_paper
@@ -217,6 +219,25 @@ def test_category_breakdown_counts_a_case_in_each_of_its_categories(cases, rec) 
     assert list(result["categories"]) == ["missing_activation", "wrong_loss"]
     assert result["categories"]["wrong_loss"]["t"] == {"cases": 1, "detected": 1,
                                                        "localized": 0}
+
+
+def _wilson_formula(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """The hand-written Wilson interval the harness used before SciPy's (the reference)."""
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return low, high
+
+
+def test_wilson_interval_equals_the_closed_form_on_a_grid() -> None:
+    """SciPy's Wilson interval equals the closed form to 1e-12 for every k of n = 1..60, 100,
+    263 and 1000, 0/n and n/n included."""
+    for n in [*range(1, 61), 100, 263, 1000]:
+        for k in range(n + 1):
+            assert wilson(k, n) == pytest.approx(_wilson_formula(k, n), abs=1e-12, rel=0), (k, n)
 
 
 @pytest.mark.parametrize("n", [1, 3, 7, 40])

@@ -1,4 +1,4 @@
-"""DeepLocalize behind the harness' :class:`~baselines.base.Detector` interface.
+"""DeepLocalize (:mod:`localizer`) behind the harness' :class:`~baselines.base.Detector` interface.
 
 Each ``fit`` call of the program gets a fresh ``DeepLocalize(on_fault="stop", verbose=0)``; the
 detector keeps all of them and reports their findings together, first fit first.
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import keras
 
 from baselines.base import Detector, Finding, StopEvent, Verdict, first_early
-from localizer.deeplocalize import DeepLocalize
+from localizer import DeepLocalize
 
 
 class DeepLocalizeDetector(Detector):

@@ -4,6 +4,12 @@ The script runs unmodified, as ``__main__`` from its own folder, with DeepLocali
 every ``Model.fit`` call (``profile="paper"``, training stops at the first finding). Exit codes:
 0 the model looks correct (CM), 1 a fault was found, 2 the script itself failed (its traceback
 goes to stderr).
+
+It lives in the harness because it runs a program the way the benchmark worker does: through
+:class:`harness.injection.FitInjector` and :func:`harness.injection.run_program`, with the
+:class:`baselines.deeplocalize.DeepLocalizeDetector` adapter (program-wide iterations over
+several ``fit`` calls, stop requests as :class:`~baselines.base.StopEvent`). The library itself
+(``localizer/``) only needs ``model.fit(..., callbacks=[DeepLocalize()])``.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from baselines.base import Finding, Verdict
-from localizer.deeplocalize import CODES
+from baselines.base import Finding, Verdict, json_safe
+from localizer.messages import CODES
 
 EXIT_CORRECT = 0
 EXIT_FAULT = 1
@@ -37,8 +43,8 @@ def diagnose(script: Path, args: list[str], as_json: bool) -> int:
     Returns:
         0 when no fault was found, 1 when one was, 2 when the script failed.
     """
+    from baselines.deeplocalize import DeepLocalizeDetector
     from harness.injection import FitInjector, run_program
-    from localizer.detector import DeepLocalizeDetector
 
     script = Path(script)
     detector = DeepLocalizeDetector()
@@ -78,8 +84,6 @@ def diagnose(script: Path, args: list[str], as_json: bool) -> int:
 
 
 def _print_json(payload: dict[str, Any]) -> None:
-    from baselines.base import json_safe
-
     print(json.dumps(json_safe(payload), indent=2, allow_nan=False))
 
 

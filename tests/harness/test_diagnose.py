@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from localizer import diagnose as diagnose_module
-from localizer.diagnose import diagnose, main
+from harness import diagnose as diagnose_module
+from harness.diagnose import diagnose, main
 
 SCRIPT = textwrap.dedent(
     """
