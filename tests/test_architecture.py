@@ -30,15 +30,6 @@ WIRING = frozenset({"harness.cli", "harness.reporting"})
 #: Documented, temporary exceptions ``(importer, imported) -> reason``. Each one needs an edit in
 #: a file another change owns; remove the entry with that edit (a stale entry fails the tests).
 EXCEPTIONS: dict[tuple[str, str], str] = {
-    **{
-        ("harness.executors", f"harness.executors.{name}"): (
-            "cycle: get_executor() in the package __init__ imports the executors, which import "
-            "their base classes from that __init__ (and ray.py calls get_executor); move the "
-            "base classes to harness/executors/base.py and let ray.py build its inner executor "
-            "from local.py/docker.py directly"
-        )
-        for name in ("local", "docker", "ray")
-    },
 }
 #: Longest module, in lines ("data excepted": :data:`DATA_MODULES` are exempt).
 MAX_LINES = 400

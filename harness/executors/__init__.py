@@ -1,94 +1,27 @@
 """Executors decide *where* the worker runs; they never change *what* it does.
 
 Every executor runs ``python -m harness.worker --spec SPEC --out DIR`` for one unit and reports
-an :class:`ExecResult`. Turning that into records is shared code (:mod:`harness.outcome`).
+an :class:`ExecResult`. Turning that into records is shared code (:mod:`harness.outcome`). The
+interface lives in :mod:`harness.executors.base`, so the executors never import this package.
 """
 
 from __future__ import annotations
 
-import abc
-from dataclasses import dataclass
-from pathlib import Path
-from typing import ClassVar
+from harness.executors.base import (
+    EXECUTORS,
+    SPEC_FILE,
+    STDERR_LOG,
+    STDOUT_LOG,
+    ExecResult,
+    Executor,
+    ExecutorUnavailable,
+    UnitLost,
+)
 
-from harness.spec import RunSpec
-
-STDOUT_LOG = "stdout.log"
-STDERR_LOG = "stderr.log"
-SPEC_FILE = "spec.json"
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    """How the worker process ended.
-
-    Attributes:
-        exit_code: The worker's exit status (negative: killed by that signal); ``None`` if it
-            never started.
-        killed_for: ``"timeout"`` or ``"oom"`` when the executor (or the engine) killed it,
-            ``"interrupted"`` when it killed it because the harness was stopped.
-        wall_s: Seconds from start to end.
-        peak_rss_mb: Highest resident memory observed for the unit's processes, if measured.
-        detail: Extra, executor-specific facts for the record (e.g. a container image id).
-    """
-
-    exit_code: int | None
-    killed_for: str | None
-    wall_s: float
-    peak_rss_mb: float | None = None
-    detail: dict | None = None
-
-
-class Executor(abc.ABC):
-    """Runs the worker for one unit somewhere. Must be safe to call from several threads."""
-
-    name: ClassVar[str]
-    #: How many times the runner retries a unit whose attempt raised :class:`UnitLost`.
-    max_retries: int = 0
-
-    @abc.abstractmethod
-    def run(self, spec: RunSpec, unit_dir: Path) -> ExecResult:
-        """Run the unit whose spec is already written to ``unit_dir/spec.json``.
-
-        The worker's stdout/stderr go to ``unit_dir/stdout.log``/``stderr.log`` and its results
-        to ``unit_dir``. Must enforce ``spec.timeout_s`` and ``spec.memory_mb``.
-        """
-
-    def interrupt(self) -> None:
-        """The harness got SIGINT/SIGTERM: end the units in flight now, start no other.
-
-        Called from the signal handler (main thread) while other threads are inside
-        :meth:`run`; those calls should return promptly with ``killed_for="interrupted"``. The
-        default does nothing: units in flight end as they would (their deadline at the latest).
-        """
-        return None
-
-    def describe(self) -> dict:
-        """Facts about the executor for ``run.json``."""
-        return {"name": self.name}
-
-    def preflight(self) -> dict:
-        """Check, before any unit runs, that the executor can work; raise with the fix if not."""
-        return {}
-
-
-EXECUTORS = ("local", "docker", "ray")
-
-
-class ExecutorUnavailable(RuntimeError):
-    """The executor's infrastructure failed (engine or cluster gone); not the unit's fault.
-
-    The runner records the unit that hit it and stops the run with this message; rerunning the
-    same run id resumes.
-    """
-
-
-class UnitLost(RuntimeError):
-    """The unit's task or node was lost (e.g. a Ray node died); the attempt may be retried.
-
-    The runner records the lost attempt as ``crashed`` and retries up to the executor's
-    ``max_retries`` times.
-    """
+__all__ = [
+    "EXECUTORS", "SPEC_FILE", "STDERR_LOG", "STDOUT_LOG", "ExecResult", "Executor",
+    "ExecutorUnavailable", "UnitLost", "get_executor",
+]
 
 
 def get_executor(name: str, **options: object) -> Executor:

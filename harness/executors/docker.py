@@ -21,7 +21,7 @@ from typing import Any
 
 from harness import images
 from harness.envinfo import REPO_ROOT
-from harness.executors import (
+from harness.executors.base import (
     SPEC_FILE,
     STDERR_LOG,
     STDOUT_LOG,

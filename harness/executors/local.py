@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from harness.executors import SPEC_FILE, STDERR_LOG, STDOUT_LOG, ExecResult, Executor
+from harness.executors.base import SPEC_FILE, STDERR_LOG, STDOUT_LOG, ExecResult, Executor
 from harness.proctree import kill_group, tree_rss_mb
 from harness.spec import RunSpec
 

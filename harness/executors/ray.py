@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.executors import ExecResult, Executor, ExecutorUnavailable, UnitLost
+from harness.executors.base import ExecResult, Executor, ExecutorUnavailable, UnitLost
 from harness.spec import RunSpec
 
 BACKSTOP_MARGIN_S = 120
@@ -40,10 +40,17 @@ def _collect(folder: Path) -> dict[str, bytes]:
 
 def run_on_node(spec_json: dict[str, Any], inner: str, inner_options: dict[str, Any]):
     """The body of a Ray task: run one unit with the inner executor in a node-local folder."""
-    from harness.executors import SPEC_FILE, get_executor
+    from harness.executors.base import SPEC_FILE
 
     spec = RunSpec.from_json(spec_json)
-    executor = get_executor(inner, **inner_options)
+    if inner == "docker":
+        from harness.executors.docker import DockerExecutor
+
+        executor: Executor = DockerExecutor(**inner_options)
+    else:
+        from harness.executors.local import LocalExecutor
+
+        executor = LocalExecutor()
     executor.preflight()
     with tempfile.TemporaryDirectory(prefix="deeplocalize-unit-") as tmp:
         unit_dir = Path(tmp)
