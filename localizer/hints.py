@@ -38,8 +38,6 @@ HINTS = (
     "learning_rate",
     "initialisation",
 )
-#: Backward-pass quantities (weights first; the rest are updates and gradients).
-BACKWARD_QUANTITIES = BACKWARD
 _PROBABILITY = frozenset({"softmax", "sigmoid", "hard_sigmoid", "log_softmax"})
 _CROSSENTROPY = ("crossentropy", "cross_entropy", "hinge", "kl_divergence", "poisson")
 _REGRESSION = ("squared", "absolute", "huber", "log_cosh", "mse", "mae", "mape", "msle")
@@ -118,7 +116,7 @@ def suggest(ctx: HintContext) -> tuple[str | None, str]:
     peak = ctx.max_update_ratio
     big_update = peak == peak and peak > RATIO_HIGH
     unscaled = ctx.input_max_abs == ctx.input_max_abs and ctx.input_max_abs > INPUT_RANGE
-    backward = ctx.quantity in BACKWARD_QUANTITIES
+    backward = ctx.quantity in BACKWARD
     act = ctx.layer.activation if ctx.layer else None
 
     if ctx.input_nonfinite:
@@ -166,7 +164,7 @@ def suggest(ctx: HintContext) -> tuple[str | None, str]:
             return "wrong_activation", f"all '{act}' units output 0"
         if ctx.quantity in ("pre_activation", "weights"):
             return "initialisation", "the layer's weights (and bias) are zero"
-        if ctx.quantity in BACKWARD_QUANTITIES[1:]:
+        if ctx.quantity in BACKWARD:  # weights returned above: updates and gradients
             if ctx.quantity == "delta_weights" and ctx.learning_rate == 0.0:
                 return "learning_rate", "the optimizer's learning rate is 0"
             if ctx.quantity == "delta_weights" and ctx.weight_gradient_zero is False:
