@@ -21,15 +21,19 @@ sys.path.insert(0, str(ROOT))
 from harness.cases import load_cases  # noqa: E402
 from harness.records import latest  # noqa: E402
 from harness.scoring import in_paper, is_control  # noqa: E402
-from harness.tally import localization, score_record  # noqa: E402
+from harness.tally import score_record  # noqa: E402
 
 GRADE = {"exact": "E", "site": "S", "adjacent": "A", "wrong": "W", "none": ""}
 
 
+def _verdict(record: dict) -> dict:
+    """The verdict scoring reads: the tool's own, or what it streamed before a failure."""
+    key = "verdict" if record["status"] == "completed" else "partial_verdict"
+    return record.get(key) or {}
+
+
 def _first(record: dict) -> dict | None:
-    verdict = record.get("verdict") if record["status"] == "completed" else (
-        record.get("partial_verdict"))
-    findings = (verdict or {}).get("findings") or []
+    findings = _verdict(record).get("findings") or []
     return findings[0] if findings else None
 
 
@@ -39,9 +43,7 @@ def _cell(record: dict | None) -> str:
     first = _first(record)
     status = "" if record["status"] == "completed" else f" ({record['status']})"
     if first is None:
-        stop = ((record.get("verdict") or {}).get("stop") if record["status"] == "completed"
-                else (record.get("partial_verdict") or {}).get("stop"))
-        return ("stop" if stop else "–") + status
+        return ("stop" if _verdict(record).get("stop") else "–") + status
     where = first.get("layer_index") if first.get("target") == "layer" else first.get("target")
     return f"{first.get('code')}@{where}{status}"
 
@@ -67,11 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             truth += "; " + ",".join(t for t in case.targets if t != "layer")
         buggy = [by_key.get((case_id, "buggy", s)) for s in seeds]
         patched = [by_key.get((case_id, "patched", s)) for s in seeds]
-        grades = []
-        for r in buggy:
-            outcome = score_record(case, r) if r else None
-            grades.append(GRADE[localization(case, _first(r))] if outcome and outcome.detected
-                          else "")
+        outcomes = [score_record(case, r) if r else None for r in buggy]
+        grades = [GRADE[o.localization] if o and o.detected else "" for o in outcomes]
         paper = (case.meta.get("paper") or {}).get(args.tool) or {}
         published = ("not run" if paper.get("run") is False else
                      f"{'✓' if paper.get('detected') else '✗'} / "
