@@ -71,6 +71,8 @@ class Executor(abc.ABC):
 
 
 EXECUTORS = ("local", "docker", "ray")
+#: ``run --executor`` choices: the executors, and ``auto`` (:func:`harness.executors.choose`).
+CHOICES = ("auto", *EXECUTORS)
 
 
 class ExecutorUnavailable(RuntimeError):

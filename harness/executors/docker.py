@@ -1,12 +1,17 @@
 """Run each unit in its own Docker container (the benchmark programs are untrusted code).
 
-Isolation: no network, a non-root user, a read-only root file system with a ``tmpfs`` at
-``/tmp``, all capabilities dropped, ``no-new-privileges``, memory (no swap), CPU and process
-limits; the unit's folder is the only writable mount (at ``/out``). The deadline is enforced
-twice: coreutils ``timeout`` inside the container (so it holds even if the harness dies) and a
-host-side wait that kills the container. Containers carry the label
-``deeplocalize.run_id=<run>`` and are always removed, also on Ctrl-C; ``deeplocalize clean
-RUN`` removes any that a killed harness left behind.
+Isolation: no network, an explicit non-root user (:func:`container_user`), a read-only root
+file system with a ``tmpfs`` at ``/tmp``, all capabilities dropped, ``no-new-privileges``,
+memory (no swap), CPU and process limits. Mounts are minimal (:meth:`DockerExecutor.mounts`):
+the unit's folder read-write at ``/out`` (mode 0700, owned by the container user), the case
+folder read-only at ``/bench/bugs/<id>``, the case's patch read-only only for the ``patched``
+variant, and the runtime read-only (``hostenv`` images: the host's system folders, its Python,
+the virtual environment and the four code packages); nothing else of the repository, so a
+program reads neither ``patches/`` nor ``runs/``. The deadline is enforced twice: coreutils
+``timeout`` inside the container (so it holds even if the harness dies) and a host-side wait
+that kills the container. :meth:`DockerExecutor.interrupt` kills the containers in flight.
+Containers carry the label ``deeplocalize.run_id=<run>`` and are always removed, also on
+Ctrl-C; ``deeplocalize clean RUN`` removes any that a killed harness left behind.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
@@ -22,7 +28,6 @@ from typing import Any
 from harness import images
 from harness.envinfo import REPO_ROOT
 from harness.executors.base import (
-    SPEC_FILE,
     STDERR_LOG,
     STDOUT_LOG,
     ExecResult,
@@ -34,12 +39,34 @@ from harness.spec import RunSpec
 RUN_LABEL = "deeplocalize.run_id"
 UNIT_LABEL = "deeplocalize.unit"
 CONTAINER_OUT = "/out"
+#: Where the case folder (and, for ``patched``, its patch) appear in the container.
+CONTAINER_BENCH = "/bench"
+#: The spec the container reads: the unit's spec with ``bench_root`` = :data:`CONTAINER_BENCH`.
+CONTAINER_SPEC = "spec.container.json"
+#: The user a container runs as when the harness runs as root (otherwise the harness' own).
+UNPRIVILEGED = (10001, 10001)
+#: The project's code packages a ``hostenv`` container imports (read-only).
+CODE_PACKAGES = ("harness", "localizer", "baselines", "reports")
 #: Exit status of coreutils `timeout` when the command timed out (124) or needed SIGKILL (137).
 TIMEOUT_EXIT = (124,)
 KILL_GRACE_S = 10
 HOST_MARGIN_S = 30
 #: Host folders a hostenv container sees read-only (those that exist).
 HOST_SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc")
+
+
+def container_user() -> tuple[int, int]:
+    """``(uid, gid)`` a container runs as: the harness' own, or :data:`UNPRIVILEGED` for root."""
+    uid, gid = os.geteuid(), os.getegid()
+    return UNPRIVILEGED if uid == 0 else (uid, gid)
+
+
+def _chown_tree(folder: Path, uid: int, gid: int) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        try:
+            os.lchown(path, uid, gid)
+        except OSError:
+            continue  # vanished; the record says what happened to the unit
 
 
 def container_name(spec: RunSpec) -> str:
@@ -64,6 +91,9 @@ class DockerExecutor(Executor):
         self.image = image
         self.cpus = cpus
         self._info: dict[str, Any] | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._in_flight: set[str] = set()  # container names
 
     def preflight(self) -> dict[str, Any]:
         """Check the engine and the image before a run; raises ImageError with the fix."""
@@ -73,19 +103,35 @@ class DockerExecutor(Executor):
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "cpus": self.cpus, **(self._info or self.preflight())}
 
-    def _mounts(self, spec: RunSpec, unit_dir: Path, mode: str) -> dict[str, dict[str, str]]:
-        volumes = {str(unit_dir.resolve()): {"bind": CONTAINER_OUT, "mode": "rw"}}
-        read_only = [Path(spec.bench_root)]
-        if mode == "hostenv":
-            read_only += [Path(p) for p in HOST_SYSTEM_DIRS if Path(p).exists()]
-            read_only += [Path(sys.base_prefix), Path(sys.prefix), REPO_ROOT]
+    def interrupt(self) -> None:
+        """Kill the containers in flight (from a thread: this runs in a signal handler)."""
+        self._stop.set()
+        with self._lock:
+            names = sorted(self._in_flight)
+        if names:
+            threading.Thread(target=_kill, args=(names,), daemon=True).start()
+
+    def mounts(self, spec: RunSpec, unit_dir: Path, mode: str) -> dict[str, dict[str, str]]:
+        """Host path -> ``{"bind", "mode"}``: the unit folder, the case, the runtime; no more."""
+        from harness.cases import load_case
         from harness.datasets import cache_dir
 
+        case = load_case(Path(spec.bench_root), spec.case_id)
+        volumes = {str(unit_dir.resolve()): {"bind": CONTAINER_OUT, "mode": "rw"}}
+        inside = Path(CONTAINER_BENCH)
+        named = [(case.folder, inside / "bugs" / case.id)]
+        if spec.variant == "patched":
+            named.append((case.patch_path, inside / "patches" / case.patch_path.name))
+        if mode == "hostenv":
+            runtime = [Path(p) for p in HOST_SYSTEM_DIRS if Path(p).exists()]
+            runtime += [Path(sys.base_prefix), Path(sys.prefix)]
+            runtime += [REPO_ROOT / package for package in CODE_PACKAGES]
+            named += [(path, path.absolute()) for path in runtime]
         if cache_dir().is_dir():
-            read_only.append(cache_dir())
-        for path in read_only:
+            named.append((cache_dir(), cache_dir().absolute()))
+        for source, target in named:
             # Source resolved, target as named: /lib64 -> usr/lib64 must still appear as /lib64.
-            volumes.setdefault(str(path.resolve()), {"bind": str(path.absolute()), "mode": "ro"})
+            volumes.setdefault(str(source.resolve()), {"bind": str(target), "mode": "ro"})
         return volumes
 
     def run(self, spec: RunSpec, unit_dir: Path) -> ExecResult:
@@ -93,10 +139,14 @@ class DockerExecutor(Executor):
         import requests
 
         info = self._info or self.preflight()
+        if self._stop.is_set():
+            return ExecResult(exit_code=None, killed_for="interrupted", wall_s=0.0)
         python = sys.executable if info["mode"] == "hostenv" else "python"
         limit = max(1, int(spec.timeout_s))
+        RunSpec.from_json({**spec.to_json(), "bench_root": CONTAINER_BENCH}).write(
+            unit_dir / CONTAINER_SPEC)
         command = ["timeout", "-k", str(KILL_GRACE_S), str(limit), python, "-m", "harness.worker",
-                   "--spec", f"{CONTAINER_OUT}/{SPEC_FILE}", "--out", CONTAINER_OUT]
+                   "--spec", f"{CONTAINER_OUT}/{CONTAINER_SPEC}", "--out", CONTAINER_OUT]
         from harness.datasets import ENV_VAR, cache_dir
 
         environment = {
@@ -105,7 +155,11 @@ class DockerExecutor(Executor):
             "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
             ENV_VAR: str(cache_dir()),
         }
-        os.chmod(unit_dir, 0o777)  # the container's non-root user writes here
+        uid, gid = container_user()
+        owner = (os.geteuid(), os.getegid())
+        if (uid, gid) != owner:
+            _chown_tree(unit_dir, uid, gid)  # the harness is root: hand the folder over
+        os.chmod(unit_dir, 0o700)
         try:
             client = images.client()
         except images.ImageError as exc:
@@ -117,16 +171,20 @@ class DockerExecutor(Executor):
             for stale in client.containers.list(all=True, filters={"name": container_name(spec)}):
                 stale.remove(force=True)  # left by a harness that was killed mid-unit
             container = client.containers.create(
-                info["tag"], command, name=container_name(spec),
+                info["tag"], command, name=container_name(spec), user=f"{uid}:{gid}",
                 labels={RUN_LABEL: spec.run_id, UNIT_LABEL: spec.unit_key},
                 network_mode="none", read_only=True,
                 tmpfs={"/tmp": "rw,exec,size=2g,mode=1777"},
                 mem_limit=f"{spec.memory_mb}m", memswap_limit=f"{spec.memory_mb}m",
                 nano_cpus=int(self.cpus * 1e9), pids_limit=1024,
                 cap_drop=["ALL"], security_opt=["no-new-privileges"],
-                volumes=self._mounts(spec, unit_dir, info["mode"]),
+                volumes=self.mounts(spec, unit_dir, info["mode"]),
                 environment=environment, working_dir="/tmp", detach=True,
             )
+            with self._lock:
+                self._in_flight.add(container.name)
+            if self._stop.is_set():
+                raise _Interrupted
             container.start()
             try:
                 status = container.wait(timeout=limit + KILL_GRACE_S + HOST_MARGIN_S)
@@ -137,7 +195,9 @@ class DockerExecutor(Executor):
                 exit_code, killed_for = None, "timeout"
             container.reload()
             state = container.attrs.get("State", {})
-            if state.get("OOMKilled"):
+            if self._stop.is_set():
+                killed_for = "interrupted"
+            elif state.get("OOMKilled"):
                 killed_for = "oom"
             elif exit_code in TIMEOUT_EXIT or (
                 exit_code == 137 and time.perf_counter() - start >= limit
@@ -145,17 +205,26 @@ class DockerExecutor(Executor):
                 killed_for = "timeout"
             (unit_dir / STDOUT_LOG).write_bytes(container.logs(stdout=True, stderr=False))
             (unit_dir / STDERR_LOG).write_bytes(container.logs(stdout=False, stderr=True))
+        except _Interrupted:
+            exit_code, killed_for = None, "interrupted"
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            if self._stop.is_set():  # the container was killed and removed under us
+                return ExecResult(exit_code=None, killed_for="interrupted",
+                                  wall_s=round(time.perf_counter() - start, 4))
             raise ExecutorUnavailable(f"Docker engine failed during unit {spec.unit_key}: "
                                       f"{type(exc).__name__}: {exc}") from exc
         finally:
             if container is not None:
+                with self._lock:
+                    self._in_flight.discard(container.name)
                 try:
                     container.remove(force=True)
                 except (docker.errors.DockerException,
                         requests.exceptions.RequestException):
                     pass  # engine gone; `deeplocalize clean` removes it by label later
             client.close()
+            if (uid, gid) != owner:
+                _chown_tree(unit_dir, *owner)
         if killed_for:
             with open(unit_dir / STDERR_LOG, "a") as err:
                 err.write(f"\n[deeplocalize] container ended by the docker executor: {killed_for}"
@@ -166,6 +235,25 @@ class DockerExecutor(Executor):
             detail={"image": info["tag"], "image_id": info["id"], "image_mode": info["mode"],
                     "container": container_name(spec)},
         )
+
+
+class _Interrupted(Exception):
+    """The harness was stopped between creating and starting a container."""
+
+
+def _kill(names: list[str]) -> None:
+    """Kill the named containers; the engine may be gone (then their deadline ends them)."""
+    import docker
+
+    try:
+        with closing(images.client(timeout=10)) as client:
+            for name in names:
+                try:
+                    client.containers.get(name).kill()
+                except docker.errors.DockerException:
+                    continue  # already ended or removed
+    except (images.ImageError, docker.errors.DockerException):
+        return
 
 
 def clean(run_id: str | None) -> list[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from harness.executors.base import ExecResult, Executor, ExecutorUnavailable, Un
 from harness.spec import RunSpec
 
 BACKSTOP_MARGIN_S = 120
+#: How often the driver's wait for a task looks at the stop flag.
+POLL_S = 1.0
 MAX_FILE_BYTES = 32 * 2**20
 
 
@@ -95,6 +98,14 @@ class RayExecutor(Executor):
         self.inner_options = dict(inner_options or {})
         self.max_retries = max_retries
         self._remote = None
+        self._stop = threading.Event()
+
+    def interrupt(self) -> None:
+        """Stop waiting: every task in flight is force-cancelled by the thread that waits on it
+        (within :data:`POLL_S`), which kills the Ray worker; a local inner worker dies with it
+        (:mod:`harness.watchdog`), a Docker inner container at its own deadline at the latest
+        (``deeplocalize clean RUN`` removes it now)."""
+        self._stop.set()
 
     def _ray(self):
         try:
@@ -129,11 +140,21 @@ class RayExecutor(Executor):
         ray = self._ray()
         if self._remote is None:
             self.preflight()
+        if self._stop.is_set():
+            return ExecResult(exit_code=None, killed_for="interrupted", wall_s=0.0)
         start = time.perf_counter()
         task = self._remote.options(
             num_cpus=self.cpus, memory=spec.memory_mb * 2**20, max_retries=0,
         ).remote(spec.to_json(), self.inner, self.inner_options)
-        ready, _ = ray.wait([task], timeout=spec.timeout_s + BACKSTOP_MARGIN_S)
+        deadline = start + spec.timeout_s + BACKSTOP_MARGIN_S
+        ready: list = []
+        while not ready and not self._stop.is_set() and time.perf_counter() < deadline:
+            ready, _ = ray.wait([task], timeout=min(POLL_S, deadline - time.perf_counter()))
+        if not ready and self._stop.is_set():
+            ray.cancel(task, force=True)
+            return ExecResult(exit_code=None, killed_for="interrupted",
+                              wall_s=round(time.perf_counter() - start, 4),
+                              detail={"ray": "cancelled: the harness was stopped"})
         if not ready:
             ray.cancel(task, force=True)
             return ExecResult(exit_code=None, killed_for="timeout",

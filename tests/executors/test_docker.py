@@ -162,3 +162,73 @@ def _restart_dockerd() -> None:
             return
         time.sleep(0.5)
     raise RuntimeError("dockerd did not come back")
+
+
+def _reach(stdout: str) -> dict[str, str]:
+    """``reach: read PATH: yes (...)`` lines of gh-fixture-escape -> ``{"read PATH": "yes"}``."""
+    found = {}
+    for line in stdout.splitlines():
+        if line.startswith("reach: "):
+            what, _, answer = line[len("reach: "):].rpartition(": ")
+            found[what] = answer.split()[0]
+    return found
+
+
+@pytest.mark.parametrize("variant", ["buggy", "patched"])
+def test_a_container_sees_its_case_and_unit_only(docker_image, tmp_path, variant) -> None:
+    """No patches/ (not even its own fix when buggy), no runs/, no write outside the unit."""
+    outside = tmp_path / "outside.txt"
+    reads = [str(REPO_ROOT / "patches"), str(REPO_ROOT / "runs"), str(REPO_ROOT / "bugs"),
+             "/bench/patches", "/bench/bugs"]
+    params = {"params": {"read": reads, "write": [str(outside), "/bench/bugs/x.txt",
+                                                  str(REPO_ROOT / "x.txt")]}}
+    s = spec("gh-fixture-escape", run_id="dk-reach", variant=variant, extra=params)
+    run_many([s], tmp_path / "run", DockerExecutor(image=docker_image), jobs=1)
+    record = _only(tmp_path / "run")
+    assert record["status"] == "completed", record["error"]
+    reach = _reach((tmp_path / "run" / record["log_dir"] / "stdout.log").read_text())
+    assert reach[f"read {REPO_ROOT / 'patches'}"] == "no"
+    assert reach[f"read {REPO_ROOT / 'runs'}"] == "no"
+    assert reach[f"read {REPO_ROOT / 'bugs'}"] == "no"
+    assert reach["read /bench/bugs"] == "yes"  # its own case folder
+    assert reach["read /bench/patches"] == ("yes" if variant == "patched" else "no")
+    assert not any(v == "yes" for k, v in reach.items() if k.startswith("write")), reach
+    assert not outside.exists()
+
+
+def test_the_container_user_is_explicit_and_the_unit_folder_private(docker_image,
+                                                                     tmp_path) -> None:
+    """The container runs as a named non-root uid; the unit folder is 0700, back to its owner."""
+    from harness.executors.docker import container_user
+
+    run_many([spec("gh-fixture-plateau", run_id="dk-user")], tmp_path,
+             DockerExecutor(image=docker_image), jobs=1)
+    record = _only(tmp_path)
+    unit = tmp_path / record["log_dir"]
+    assert record["status"] == "completed", record["error"]
+    assert container_user()[0] != 0
+    assert unit.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_uid for p in [unit, *unit.rglob("*")]} == {os.geteuid()}
+
+
+def test_interrupt_kills_the_container_in_flight(docker_image, tmp_path) -> None:
+    """SIGINT/SIGTERM in the harness: the container in flight ends at once as interrupted."""
+    executor = DockerExecutor(image=docker_image)
+    s = spec("gh-fixture-hang", run_id="dk-int", timeout_s=300.0)
+    unit = tmp_path / "unit"
+    unit.mkdir()
+    s.write(unit / "spec.json")
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(r=executor.run(s, unit)))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not _containers("dk-int") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.0)
+    start = time.monotonic()
+    executor.interrupt()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert result["r"].killed_for == "interrupted"
+    assert time.monotonic() - start < 30
+    assert _containers("dk-int") == []

@@ -54,3 +54,40 @@ def test_lost_task_is_recorded_and_retried_a_bounded_number_of_times(ray_executo
     assert {r["status"] for r in lost} == {"crashed"}
     assert {r["error"]["type"] for r in lost} == {"lost"}
     assert records.latest(tmp_path)["gh-fixture-nan/buggy/keras_union/0"]["status"] == "completed"
+
+
+def test_interrupt_cancels_the_task_in_flight(ray_executor, tmp_path: Path) -> None:
+    """SIGINT/SIGTERM in the harness: the unit in flight ends at once as interrupted, and its
+    worker process (a descendant of the cancelled Ray worker) does not outlive it."""
+    import threading
+    import time
+
+    import psutil
+
+    from harness.executors.ray import RayExecutor
+
+    executor = RayExecutor(max_retries=0)  # its own: interrupt() stops it for good
+    executor.preflight()  # the module's Ray instance
+    s = spec("gh-fixture-hang", run_id="ray-int", timeout_s=300.0)
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(r=executor.run(s, tmp_path)))
+    thread.start()
+
+    def workers() -> list[psutil.Process]:
+        return [p for p in psutil.process_iter(["cmdline"])
+                if "harness.worker" in " ".join(p.info["cmdline"] or [])
+                and "deeplocalize-unit-" in " ".join(p.info["cmdline"] or [])]
+
+    deadline = time.monotonic() + 90
+    while not workers() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert workers(), "the unit's worker never started"
+    start = time.monotonic()
+    executor.interrupt()
+    thread.join(timeout=60)
+    assert result["r"].killed_for == "interrupted"
+    assert time.monotonic() - start < 30
+    deadline = time.monotonic() + 30
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert workers() == []

@@ -25,8 +25,9 @@ BENCH = REPO / "tests" / "fixtures" / "bench"
 
 def _harness(runs_dir: Path, run_id: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "harness.cli", "--bench-root", str(BENCH), "run",
-               "--cases", "gh-fixture-hang", "--variants", "buggy", "--tools", "terminate_on_nan",
-               "--timeout", "300", "--run-id", run_id, "--runs-dir", str(runs_dir)]
+               "--executor", "local", "--cases", "gh-fixture-hang", "--variants", "buggy",
+               "--tools", "terminate_on_nan", "--timeout", "300", "--run-id", run_id,
+               "--runs-dir", str(runs_dir)]
     log = open(runs_dir / f"{run_id}.log", "wb")  # closed by the `start` fixture
     proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -85,7 +86,7 @@ def test_second_harness_on_the_same_run_fails_at_once(start, tmp_path: Path) -> 
     second = subprocess.run(
         [sys.executable, "-m", "harness.cli", "--bench-root", str(BENCH), "run", "--cases",
          "gh-fixture-hang", "--variants", "buggy", "--tools", "terminate_on_nan",
-         "--run-id", "lock", "--runs-dir", str(tmp_path)],
+         "--executor", "local", "--run-id", "lock", "--runs-dir", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=60)
     assert second.returncode == 2, second.stdout + second.stderr
     assert f"already being run by another harness (pid {harness.pid}" in second.stderr
