@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness import vocab
 from harness.commands.common import csv_list, new_run_id
+from harness.executors.base import CHOICES
 
 #: ``run --tools`` default: the paper's callback columns (its imperative tool runs on request).
 DEFAULT_TOOLS = ("deeplocalize", "terminate_on_nan", "early_stopping_loss",
@@ -35,7 +36,8 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     run.add_argument("--jobs", type=int, default=1)
     run.add_argument("--timeout", type=float, default=900.0, help="seconds per unit")
     run.add_argument("--memory", type=int, default=6144, help="MiB per unit")
-    run.add_argument("--executor", default="local", choices=["local", "docker", "ray"])
+    run.add_argument("--executor", default="auto", choices=CHOICES,
+                     help="auto (default): docker when an engine is reachable, else local")
     run.add_argument("--image", help="docker: runner image (default deeplocalize/runner:latest)")
     run.add_argument("--cpus", type=float, default=1.0, help="docker/ray: CPUs per unit")
     run.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"),
@@ -142,6 +144,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     from baselines import registry
     from harness.cases import load_cases
     from harness.commands.results import print_scores
+    from harness.executors import choose
     from harness.runner import RunConfig
 
     registry.check_names([t for t in args.tools if t != "none"])
@@ -149,6 +152,9 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     if bad:
         raise ValueError(f"unknown variant(s) {bad}; expected {list(vocab.VARIANTS)}")
     cases = [c for c in load_cases(root, args.cases) if c.status == "active" or args.cases]
+    args.executor, why = choose(args.executor, args.image)
+    if why:
+        print(why)
     config = RunConfig(
         run_id=args.run_id or new_run_id(), case_ids=tuple(c.id for c in cases),
         variants=tuple(args.variants), tools=tuple(args.tools), seeds=tuple(range(args.seeds)),
