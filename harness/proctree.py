@@ -11,6 +11,10 @@ import signal
 
 import psutil
 
+#: Every process of a unit inherits this variable (the unit folder): a daemon that left the
+#: unit's process group and session is still found by it (:func:`kill_marked`).
+UNIT_ENV = "DEEPLOCALIZE_UNIT"
+
 
 def tree_rss_mb(proc: psutil.Process) -> float:
     """Resident memory (MiB) of ``proc`` and all its descendants; 0 when it is gone."""
@@ -35,6 +39,26 @@ def kill_group(pid: int) -> None:
         pass
 
 
+def kill_marked(marker: str, spare: int | None = None) -> int:
+    """SIGKILL every process whose environment has ``UNIT_ENV=marker`` (except ``spare``).
+
+    Catches what a group kill misses: a program's daemon in a session of its own, reparented
+    to init once its parent died. A process that cleared its environment escapes this (the
+    Docker executor ends everything with the container). Returns how many were killed.
+    """
+    killed = 0
+    for proc in psutil.process_iter():
+        if proc.pid in (os.getpid(), spare):
+            continue
+        try:
+            if proc.environ().get(UNIT_ENV) == marker:
+                proc.kill()
+                killed += 1
+        except psutil.Error:
+            continue  # gone, a zombie, or another user's (not ours to read)
+    return killed
+
+
 def kill_own_unit() -> None:
     """SIGKILL this process' descendants, its process group if it leads one, then itself.
 
@@ -50,6 +74,9 @@ def kill_own_unit() -> None:
             child.kill()
         except psutil.Error:
             continue
+    marker = os.environ.get(UNIT_ENV)
+    if marker:
+        kill_marked(marker)
     if os.getpgrp() == os.getpid():
         os.killpg(0, signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)

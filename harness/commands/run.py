@@ -113,6 +113,8 @@ def _execute_locked(config, cases, root: Path, run_dir: Path, executor) -> None:
     from harness.runner import pending, plan, run_many, write_run_json
 
     executor.preflight()
+    for name in executor.reclaim(config.run_id):
+        print(f"run {config.run_id}: removed {name}, left running by a harness that was killed")
     write_run_json(run_dir, config, executor)
     specs = plan(config, cases, root)
     todo, _ = pending(specs, run_dir)

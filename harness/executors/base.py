@@ -61,6 +61,12 @@ class Executor(abc.ABC):
         """
         return None
 
+    def reclaim(self, run_id: str) -> list[str]:
+        """Remove what a killed harness of ``run_id`` left running (called under the run lock,
+        so nothing of this run can be in flight); returns what was removed. Default: nothing
+        (local workers die with their harness, :mod:`harness.watchdog`)."""
+        return []
+
     def describe(self) -> dict:
         """Facts about the executor for ``run.json``."""
         return {"name": self.name}

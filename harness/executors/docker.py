@@ -111,6 +111,11 @@ class DockerExecutor(Executor):
         if names:
             threading.Thread(target=_kill, args=(names,), daemon=True).start()
 
+    def reclaim(self, run_id: str) -> list[str]:
+        """Remove the containers of ``run_id`` a killed harness left (they run to their own
+        deadline otherwise)."""
+        return clean(run_id)
+
     def mounts(self, spec: RunSpec, unit_dir: Path, mode: str) -> dict[str, dict[str, str]]:
         """Host path -> ``{"bind", "mode"}``: the unit folder, the case, the runtime; no more."""
         from harness.cases import load_case

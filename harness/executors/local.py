@@ -1,6 +1,8 @@
 """The default executor: a fresh Python subprocess per unit, in its own process group.
 
-Hard timeout: the whole process group is killed (Keras data pipelines can fork). Memory cap: a
+Hard timeout: the whole process group is killed (Keras data pipelines can fork); when the unit
+ends, so is every process that carries its ``DEEPLOCALIZE_UNIT`` marker (a daemon that left the
+group, :func:`harness.proctree.kill_marked`). Memory cap: a
 watchdog samples the resident memory of the worker and all its descendants every 0.2 s and kills
 the group when the sum exceeds ``spec.memory_mb`` (an address-space rlimit would break
 TensorFlow, which reserves far more virtual memory than it uses). The worker enforces both
@@ -28,7 +30,7 @@ from pathlib import Path
 import psutil
 
 from harness.executors.base import SPEC_FILE, STDERR_LOG, STDOUT_LOG, ExecResult, Executor
-from harness.proctree import kill_group, tree_rss_mb
+from harness.proctree import UNIT_ENV, kill_group, kill_marked, tree_rss_mb
 from harness.spec import RunSpec
 
 POLL_S = 0.2
@@ -62,6 +64,7 @@ def unit_environment(spec: RunSpec, unit_dir: Path) -> dict[str, str]:
         "PYTHONHASHSEED": str(spec.seed),
         "PYTHONUNBUFFERED": "1",
         HARNESS_PID_ENV: str(os.getpid()),
+        UNIT_ENV: str(unit_dir.resolve()),
     })
     return env
 
@@ -132,6 +135,7 @@ class LocalExecutor(Executor):
                     kill_group(proc.pid)
                     proc.wait()
                 kill_group(proc.pid)  # leftovers the worker forked
+                kill_marked(env[UNIT_ENV])  # and daemons that left its group
         if killed_for:
             with open(unit_dir / STDERR_LOG, "a") as err:
                 err.write(f"\n[deeplocalize] worker killed by the local executor: {killed_for} "

@@ -232,3 +232,10 @@ def test_interrupt_kills_the_container_in_flight(docker_image, tmp_path) -> None
     assert result["r"].killed_for == "interrupted"
     assert time.monotonic() - start < 30
     assert _containers("dk-int") == []
+
+
+def test_auto_picks_docker_when_an_engine_answers(docker_image) -> None:
+    from harness.executors import choose
+
+    name, why = choose("auto", docker_image)
+    assert name == "docker" and docker_image in why

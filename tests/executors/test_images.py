@@ -46,3 +46,32 @@ def test_unreachable_is_none_when_something_listens(monkeypatch, tmp_path):
         server.listen(1)
         monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
         assert images.unreachable(timeout=1) is None
+
+
+def test_auto_runs_locally_and_says_so_without_an_engine(monkeypatch, tmp_path):
+    """``run --executor auto`` on a machine with no engine: local, with one line saying why."""
+    from harness.executors import choose
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/docker.sock")
+    name, why = choose("auto")
+    assert name == "local"
+    assert why.startswith("executor auto: no Docker engine reachable") and "README" in why
+    assert choose("local") == ("local", None)
+    assert choose("docker") == ("docker", None)  # named: checked by the executor's preflight
+
+
+def test_run_defaults_to_auto_and_prints_the_executor(monkeypatch, tmp_path, capsys):
+    """`deeplocalize run` with no --executor resolves auto; records name the real executor."""
+    import json
+
+    from harness.cli import main
+    from tests.executors.conftest import FIXTURE_BENCH
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/docker.sock")
+    code = main(["--bench-root", str(FIXTURE_BENCH), "run", "--cases", "gh-fixture-error",
+                 "--variants", "buggy", "--tools", "none", "--run-id", "auto",
+                 "--runs-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "executor auto: no Docker engine reachable" in out
+    assert json.loads((tmp_path / "auto" / "run.json").read_text())["config"]["executor"] == "local"

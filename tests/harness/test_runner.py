@@ -185,3 +185,19 @@ def test_unit_environment_points_inside_the_unit_folder(tmp_path: Path, fixture_
                  "MPLCONFIGDIR", "TMPDIR"):
         assert Path(env[name]).is_relative_to(tmp_path.resolve()), name
     assert env[ENV_VAR] == str(cache_dir())
+
+
+def test_a_daemon_that_left_the_unit_group_ends_with_the_unit(tmp_path: Path,
+                                                               fixture_bench: Path) -> None:
+    """A program's child in a session of its own (missed by a group kill) is gone at the end."""
+    import re
+
+    run_many([_spec(fixture_bench, "gh-fixture-orphan")], tmp_path, LocalExecutor(), jobs=1)
+    record = _status(tmp_path, "gh-fixture-orphan")
+    assert record["status"] == "completed", record["error"]
+    out = (tmp_path / record["log_dir"] / "stdout.log").read_text()
+    pid = int(re.search(r"orphan: pid (\d+)", out).group(1))
+    try:  # SIGKILL was sent when the unit ended; allow the kernel a moment to deliver it
+        psutil.Process(pid).wait(timeout=5)
+    except psutil.NoSuchProcess:
+        pass
