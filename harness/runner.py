@@ -125,8 +125,12 @@ def pending(
     return todo, {s.unit_key: attempts.get(s.unit_key, 0) + 1 for s in todo}
 
 
-def write_run_json(run_dir: Path, config: RunConfig, executor: Executor) -> None:
-    """Write ``run.json`` atomically; on resume keep the first start time and add this session."""
+def write_run_json(run_dir: Path, config: RunConfig, executor: Executor,
+                   rejected: dict[str, str] | None = None) -> None:
+    """Write ``run.json`` atomically; on resume keep the first start time and add this session.
+
+    ``rejected``: case id -> why its metadata could not be loaded (those cases did not run).
+    """
     path = run_dir / RUN_FILE
     previous = json.loads(path.read_text()) if path.exists() else {}
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -140,6 +144,7 @@ def write_run_json(run_dir: Path, config: RunConfig, executor: Executor) -> None
         "code_revision": code_revision(),
         "started_at": previous.get("started_at", now),
         "sessions": [*previous.get("sessions", []), now],
+        "rejected_cases": dict(rejected or {}),
     }
     write_atomic(path, json.dumps(info, indent=2))
 

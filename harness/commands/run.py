@@ -89,8 +89,11 @@ def _executor_options(args: argparse.Namespace) -> dict:
     return {}
 
 
-def execute(config, cases, root: Path, runs_dir: Path, options: dict | None = None) -> Path:
-    """Run every pending unit of ``config`` under the run lock; return the run folder."""
+def execute(config, cases, root: Path, runs_dir: Path, options: dict | None = None,
+            rejected: dict[str, str] | None = None) -> Path:
+    """Run every pending unit of ``config`` under the run lock; return the run folder.
+
+    ``rejected``: cases whose metadata could not be loaded, written to ``run.json``."""
     from harness.executors import get_executor
     from harness.interrupt import RunInterrupted
     from harness.rundir import hold
@@ -99,7 +102,7 @@ def execute(config, cases, root: Path, runs_dir: Path, options: dict | None = No
     executor = get_executor(config.executor, **(options or {}))
     with hold(run_dir):  # one harness per run, from run.json to the last record
         try:
-            _execute_locked(config, cases, root, run_dir, executor)
+            _execute_locked(config, cases, root, run_dir, executor, rejected)
         except RunInterrupted:
             print(f"run {config.run_id}: stopped; units in flight were killed and recorded as "
                   f"'interrupted'; rerun --run-id {config.run_id} to resume", file=sys.stderr)
@@ -107,7 +110,8 @@ def execute(config, cases, root: Path, runs_dir: Path, options: dict | None = No
     return run_dir
 
 
-def _execute_locked(config, cases, root: Path, run_dir: Path, executor) -> None:
+def _execute_locked(config, cases, root: Path, run_dir: Path, executor,
+                    rejected: dict[str, str] | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.runner import pending, plan, run_many, write_run_json
@@ -115,7 +119,7 @@ def _execute_locked(config, cases, root: Path, run_dir: Path, executor) -> None:
     executor.preflight()
     for name in executor.reclaim(config.run_id):
         print(f"run {config.run_id}: removed {name}, left running by a harness that was killed")
-    write_run_json(run_dir, config, executor)
+    write_run_json(run_dir, config, executor, rejected)
     specs = plan(config, cases, root)
     todo, _ = pending(specs, run_dir)
     skipped = len(specs) - len(todo)
@@ -144,7 +148,6 @@ def _execute_locked(config, cases, root: Path, run_dir: Path, executor) -> None:
 
 def _run(args: argparse.Namespace, root: Path) -> int:
     from baselines import registry
-    from harness.cases import load_cases
     from harness.commands.results import print_scores
     from harness.executors import choose
     from harness.runner import RunConfig
@@ -153,7 +156,8 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     bad = [v for v in args.variants if v not in vocab.VARIANTS]
     if bad:
         raise ValueError(f"unknown variant(s) {bad}; expected {list(vocab.VARIANTS)}")
-    cases = [c for c in load_cases(root, args.cases) if c.status == "active" or args.cases]
+    cases, rejected = _load_leniently(root, args.cases)
+    cases = [c for c in cases if c.status == "active" or args.cases]
     args.executor, why = choose(args.executor, args.image)
     if why:
         print(why)
@@ -163,8 +167,34 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         profile=args.profile, semantics=args.semantics, shared=args.shared,
         timeout_s=args.timeout, memory_mb=args.memory, jobs=args.jobs, executor=args.executor,
     )
-    run_dir = execute(config, cases, root, Path(args.runs_dir), _executor_options(args))
-    return print_scores(run_dir, root, as_json=False, write_report=True)
+    run_dir = execute(config, cases, root, Path(args.runs_dir), _executor_options(args), rejected)
+    code = print_scores(run_dir, root, as_json=False, write_report=True)
+    for case_id, why in rejected.items():
+        print(f"deeplocalize: error: case {case_id} did not run: {why}", file=sys.stderr)
+    return 1 if rejected else code
+
+
+def _load_leniently(root: Path, ids: list[str]) -> tuple[list, dict[str, str]]:
+    """The cases that load, and ``{id: error}`` for those whose metadata is malformed.
+
+    A malformed case does not stop the others (the run goes on, names it, and exits 1); an id
+    that names no case folder is a typo and stops the run before anything starts.
+    """
+    from harness.cases import CaseError, discover, load_case
+
+    known = set(discover(root))
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        load_case(root, unknown[0])  # raises the "unknown case ... Known cases: ..." error
+    loaded, rejected = [], {}
+    for case_id in ids or sorted(known):
+        try:
+            loaded.append(load_case(root, case_id))
+        except CaseError as exc:
+            rejected[case_id] = str(exc)
+            print(f"deeplocalize: error: {exc} (the case is skipped; the run goes on)",
+                  file=sys.stderr)
+    return loaded, rejected
 
 
 HANDLERS = {"run": _run, "image": _image, "clean": _clean}
