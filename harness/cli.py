@@ -16,15 +16,9 @@ from harness.commands import cases, results, run
 
 
 def _bench_root(value: str | None) -> Path:
-    if value:
-        return Path(value).resolve()
-    if os.environ.get("DEEPLOCALIZE_BENCH"):
-        return Path(os.environ["DEEPLOCALIZE_BENCH"]).resolve()
-    if (Path.cwd() / "bugs").is_dir():
-        return Path.cwd()
-    from harness.envinfo import REPO_ROOT
+    from harness.results import bench_root
 
-    return REPO_ROOT
+    return bench_root(value)
 
 
 def _examples(*lines: str) -> str:

@@ -9,14 +9,12 @@ the harness. One of the two wiring modules (with :mod:`harness.cli`) allowed to 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from harness import records
-from harness.cases import load_cases
+from harness.results import read_run
 from harness.scoring import NO_TOOL, score
 from harness.vocab import PAPER_TOOLS
-from reports.render import RUN_FILE, RunData
+from reports.render import RunData
 
 
 def load_run(run_dir: Path, root: Path) -> RunData:
@@ -29,14 +27,8 @@ def load_run(run_dir: Path, root: Path) -> RunData:
     Raises:
         FileNotFoundError: The run has no records.
     """
-    latest = records.latest(run_dir)
-    if not latest:
-        raise FileNotFoundError(f"{run_dir}: no records (is the run id right?)")
-    path = run_dir / RUN_FILE
-    info = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    info, latest, cases = read_run(run_dir, root)
     planned = info.get("config")
-    ids = {r["case_id"] for r in latest.values()} | set((planned or {}).get("case_ids", []))
-    cases = {c.id: c for c in load_cases(root, sorted(ids))}
     return RunData(
         run_dir, info, latest, cases, score(cases, latest.values(), planned=planned),
         control_tool=NO_TOOL, paper_tools=PAPER_TOOLS,

@@ -1,4 +1,8 @@
-"""``deeplocalize score`` and ``report``: pure readers of a run's records (never re-run)."""
+"""``deeplocalize score`` and ``report``: pure readers of a run's records (never re-run).
+
+Both take a run id (looked up in ``--runs-dir``) or a path to a run folder
+(:func:`harness.results.resolve_run`), e.g. ``runs/<id>`` as ``deeplocalize run`` prints it.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +11,58 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+#: ``deeplocalize score --format``: the Markdown tables, the score dict, the per-tool table.
+FORMATS = ("table", "json", "csv")
+_RUN_HELP = "a run id (in --runs-dir) or the path to a run folder"
+
 
 def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     score = cmd("score", "score a run (pure: reads records, never re-runs)",
-                "deeplocalize score 20261125-120000", "deeplocalize score RUN --json")
-    score.add_argument("run_id")
-    score.add_argument("--json", action="store_true")
-    score.add_argument("--runs-dir", default="runs")
+                "deeplocalize score 20261125-120000", "deeplocalize score runs/20261125-120000",
+                "deeplocalize score RUN --format csv > scores.csv")
+    score.add_argument("run", metavar="RUN", help=_RUN_HELP)
+    score.add_argument("--format", choices=FORMATS, default=None,
+                       help="table: the score tables (Markdown, default); json: every figure; "
+                            "csv: the per-tool table, one row per (denominator, tool)")
+    score.add_argument("--json", action="store_true", help="the same as --format json")
+    score.add_argument("--runs-dir", default="runs", help="where run ids are looked up")
 
     report = cmd("report", "write a run's report (HTML, Markdown, CSV; pure: never re-runs)",
                  "deeplocalize report RUN", "deeplocalize report RUN --format md,csv --out /tmp/r")
-    report.add_argument("run_id")
-    report.add_argument("--runs-dir", default="runs")
+    report.add_argument("run", metavar="RUN", help=_RUN_HELP)
+    report.add_argument("--runs-dir", default="runs", help="where run ids are looked up")
     report.add_argument("--out", help="folder (default: the run's report/)")
     report.add_argument("--format", default="html,md,csv",
                         help="comma-separated: html, md, csv (default all)")
 
 
-def print_scores(run_dir: Path, root: Path, as_json: bool, write_report: bool) -> int:
-    """Score ``run_dir``, write its ``scores.json``, print the table (and write the report)."""
+def print_scores(run_dir: Path, root: Path, as_json: bool = False, write_report: bool = False,
+                 fmt: str | None = None) -> int:
+    """Score ``run_dir``, write its ``scores.json`` and print the scores.
+
+    Args:
+        run_dir: The run folder.
+        root: The benchmark root.
+        as_json: The same as ``fmt="json"``.
+        write_report: Also write the run's report (every format) and print where.
+        fmt: One of :data:`FORMATS` (default ``table``, or ``json`` with ``as_json``).
+    """
     from harness.reporting import load_run
+    from harness.results import tool_table
     from reports.render import write_report as write_report_files
     from reports.summary import score_table_markdown
 
+    fmt = fmt or ("json" if as_json else "table")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown score format {fmt!r}; expected one of {', '.join(FORMATS)}")
     data = load_run(run_dir, root)
     (run_dir / "scores.json").write_text(json.dumps(data.scores, indent=1, allow_nan=False))
-    if as_json:
+    if fmt == "json":
         print(json.dumps(data.scores, indent=1))
-        return 0
-    print(score_table_markdown(data.scores))
+    elif fmt == "csv":
+        print(tool_table(data.scores).to_csv(index=False, float_format="%.10g"), end="")
+    else:
+        print(score_table_markdown(data.scores))
     if write_report:
         paths = write_report_files(data)
         print(f"report: {paths[0].parent / 'index.html'} ({len(paths)} files)")
@@ -43,15 +70,21 @@ def print_scores(run_dir: Path, root: Path, as_json: bool, write_report: bool) -
 
 
 def _score(args: argparse.Namespace, root: Path) -> int:
-    return print_scores(Path(args.runs_dir) / args.run_id, root, args.json, write_report=False)
+    from harness.results import resolve_run
+
+    if args.json and args.format not in (None, "json"):
+        raise ValueError(f"--json and --format {args.format} contradict each other; give one")
+    run_dir = resolve_run(args.run, args.runs_dir)
+    return print_scores(run_dir, root, args.json, write_report=False, fmt=args.format)
 
 
 def _report(args: argparse.Namespace, root: Path) -> int:
     from harness.reporting import load_run
+    from harness.results import resolve_run
     from reports.render import parse_formats, write_report
 
     formats = parse_formats(args.format)
-    data = load_run(Path(args.runs_dir) / args.run_id, root)
+    data = load_run(resolve_run(args.run, args.runs_dir), root)
     for path in write_report(data, formats=formats, out=Path(args.out) if args.out else None):
         print(path)
     return 0
