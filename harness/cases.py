@@ -146,7 +146,7 @@ CASE_SCHEMA: dict[str, Any] = {
             "reported_fault": Field((str,), doc="what the paper says DeepLocalize reported"),
             **{tool: _PAPER_RESULT for tool in vocab.PAPER_TOOLS},
         },
-        required=True,
+        doc="only for the paper's cases: a case added later has none",
     ),
 }
 

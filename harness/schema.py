@@ -3,6 +3,10 @@
 A schema is a dict ``key -> Field``. Nested tables are schemas themselves; arrays of tables use
 :class:`TableList`. Errors name the file and the dotted path of the offending value, e.g.
 ``bugs/so-1/case.toml: ground_truth.layers[0]: unknown key 'nme' (expected one of: ...)``.
+
+A string value starting with :data:`TODO` (``"TODO: the URL of the post"``), whatever type the key
+expects, is reported as :data:`LEFT_TO_FILL` with the rest of the string: the marker of a draft
+written by ``deeplocalize cases new``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+#: A value starting with this is a placeholder a person still has to replace.
+TODO = "TODO"
+#: How a :data:`TODO` value is reported.
+LEFT_TO_FILL = "left to fill in"
 
 
 class SchemaError(ValueError):
@@ -73,6 +82,9 @@ def _type_names(types: tuple[type, ...]) -> str:
 
 
 def _check_value(value: Any, spec: Any, path: str, problems: list[tuple[str, str]]) -> None:
+    if isinstance(value, str) and value.startswith(TODO):
+        problems.append((path, f"{LEFT_TO_FILL}: {value[len(TODO):].lstrip(' :') or 'a value'}"))
+        return
     if isinstance(spec, Table):
         _check_table(value, spec, path, problems)
     elif isinstance(spec, TableList):

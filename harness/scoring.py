@@ -208,8 +208,12 @@ def is_control(case: Case) -> bool:
 
 
 def in_paper(case: Case) -> bool:
-    """One of the paper's 40 cases: it ran DeepLocalize on it (50079585 it could not)."""
-    return ((case.meta.get("paper") or {}).get("deeplocalize") or {}).get("run", True) is not False
+    """One of the paper's 40 cases: it has a ``[paper]`` table and the paper ran DeepLocalize on
+    it (50079585 it could not). A case added later (``deeplocalize cases new``) has none."""
+    paper = case.meta.get("paper")
+    if not paper:
+        return False
+    return (paper.get("deeplocalize") or {}).get("run", True) is not False
 
 
 #: The case sets the per-tool tallies are computed over: name -> (label, membership).

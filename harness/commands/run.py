@@ -39,7 +39,8 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     run.add_argument("--executor", default="auto", choices=CHOICES,
                      help="auto (default): docker when an engine is reachable, else local")
     run.add_argument("--image", help="docker: runner image (default deeplocalize/runner:latest)")
-    run.add_argument("--cpus", type=float, default=1.0, help="docker/ray: CPUs per unit")
+    run.add_argument("--cpus", type=float, help="docker: CPU limit per container (default: this "
+                     "machine's CPUs / --jobs, a local unit's share); ray: CPUs per task (1)")
     run.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"),
                      help="ray: cluster address (default $RAY_ADDRESS; none starts a local Ray)")
     run.add_argument("--ray-inner", choices=["local", "docker"], default="local",
@@ -81,10 +82,12 @@ def _clean(args: argparse.Namespace, root: Path) -> int:
 
 def _executor_options(args: argparse.Namespace) -> dict:
     if args.executor == "docker":
-        return {"cpus": args.cpus, **({"image": args.image} if args.image else {})}
+        share = args.cpus or max(1.0, (os.cpu_count() or 1) / max(1, args.jobs))
+        return {"cpus": share, **({"image": args.image} if args.image else {})}
     if args.executor == "ray":
-        inner = {"cpus": args.cpus, **({"image": args.image} if args.image else {})}
-        return {"address": args.ray_address, "inner": args.ray_inner, "cpus": args.cpus,
+        cpus = args.cpus or 1.0
+        inner = {"cpus": cpus, **({"image": args.image} if args.image else {})}
+        return {"address": args.ray_address, "inner": args.ray_inner, "cpus": cpus,
                 "inner_options": inner if args.ray_inner == "docker" else {}}
     return {}
 

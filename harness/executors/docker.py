@@ -80,12 +80,14 @@ class DockerExecutor(Executor):
 
     Args:
         image: Runner image tag (``deeplocalize image build`` makes ``deeplocalize/runner:latest``).
-        cpus: CPU limit per container.
+        cpus: CPU limit per container (default: every CPU of this machine; ``deeplocalize run``
+            passes the machine's CPUs divided by ``--jobs``, the share a local unit gets).
     """
 
     name = "docker"
 
-    def __init__(self, image: str = images.DEFAULT_IMAGE, cpus: float = 1.0) -> None:
+    def __init__(self, image: str = images.DEFAULT_IMAGE, cpus: float | None = None) -> None:
+        cpus = float(os.cpu_count() or 1) if cpus is None else cpus
         if cpus <= 0:
             raise ValueError(f"cpus must be > 0, got {cpus}")
         self.image = image

@@ -171,3 +171,16 @@ def test_finding_before_a_failure_counts_as_a_detection(case) -> None:
     assert s["failures"] == {"timeout": 1, "crashed": 1, "oom": 1}
     assert result["matrix"]["so-48385830"]["dl"] == {"buggy": ["TP+L", "crashed"],
                                                      "patched": ["FP"]}
+
+
+def test_a_case_without_a_paper_table_is_not_one_of_the_papers_cases(repo_root: Path) -> None:
+    """A case added later (no ``[paper]``) counts in ``all`` but never in the paper's 40."""
+    import dataclasses
+
+    from harness.scoring import in_paper
+
+    original = load_case(repo_root, "so-48385830")
+    meta = {k: v for k, v in original.meta.items() if k != "paper"}
+    added = dataclasses.replace(original, meta=meta)
+    assert in_paper(original) is True
+    assert in_paper(added) is False
