@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from harness import datacmd
-from harness.commands import cases, results, run
+from harness.commands import cases, reference, results, run
 
 
 def _bench_root(value: str | None) -> Path:
@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     tools.add_argument("action", choices=["list"])
     run.add_parsers(cmd)
     results.add_parsers(cmd)
+    reference.add_parsers(cmd)
     diag = cmd("diagnose", "run any training script with DeepLocalize attached to every fit",
                "deeplocalize diagnose train.py --epochs 5", "deeplocalize diagnose --json train.py")
     diag.add_argument("--json", action="store_true")
@@ -59,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
     args = _parser().parse_args(argv)
     root = _bench_root(args.bench_root)
-    handlers = {**cases.HANDLERS, **run.HANDLERS, **results.HANDLERS, "data": datacmd.run,
-                "tools": _tools, "diagnose": _diagnose}
+    handlers = {**cases.HANDLERS, **run.HANDLERS, **results.HANDLERS, **reference.HANDLERS,
+                "data": datacmd.run, "tools": _tools, "diagnose": _diagnose}
     try:
         return handlers[args.command](args, root)
     except KeyboardInterrupt as exc:  # RunInterrupted (SIGINT/SIGTERM during a run) or Ctrl-C

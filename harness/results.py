@@ -53,7 +53,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness import records
+from harness import records, reference
 from harness.cases import Case, load_cases
 from harness.runner import RUN_FILE
 from harness.scoring import DENOMINATORS, HEADLINE, score
@@ -376,7 +376,7 @@ def tables(raw: dict[str, Any], cases: dict[str, Case]) -> Scores:
 
 
 def scores(run: str | Path, root: str | Path | None = None,
-           runs_dir: str | Path = "runs") -> Scores:
+           runs_dir: str | Path = "runs", against: str | Path | None = None) -> Scores:
     """Score a run (:func:`harness.scoring.score`, as ``deeplocalize score``) into tables,
     e.g. ``scores("runs/<id>").cases.pivot(index="case_id", columns="tool", values="detected")``.
 
@@ -385,6 +385,8 @@ def scores(run: str | Path, root: str | Path | None = None,
         root: The benchmark root whose case metadata scores the run (default:
             :func:`bench_root`).
         runs_dir: Where run ids are looked up.
+        against: A reference (``"reference"``: the shipped one, or a folder): its tools join
+            the tables, its stale cases leave them (:mod:`harness.reference`; ``raw["reference"]``).
 
     Raises:
         FileNotFoundError: No such run, or it has no records.
@@ -392,4 +394,6 @@ def scores(run: str | Path, root: str | Path | None = None,
     """
     run_dir = resolve_run(run, runs_dir)
     info, latest, cases = read_run(run_dir, bench_root(root))
+    if against is not None:
+        return tables(*reference.score_against(info, latest, cases, against))
     return tables(score(cases, latest.values(), planned=info.get("config")), cases)

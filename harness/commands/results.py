@@ -2,42 +2,54 @@
 
 Both take a run id (looked up in ``--runs-dir``) or a path to a run folder
 (:func:`harness.results.resolve_run`), e.g. ``runs/<id>`` as ``deeplocalize run`` prints it.
+With ``--against REF`` (``reference``: the shipped reference run, or a reference folder) the
+reference's tools join every table (:mod:`harness.reference`): a new tool run alone is ranked
+beside all the others; cases changed since the reference are named and left out.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 #: ``deeplocalize score --format``: the Markdown tables, the score dict, the per-tool table.
 FORMATS = ("table", "json", "csv")
 _RUN_HELP = "a run id (in --runs-dir) or the path to a run folder"
+_AGAINST_HELP = ("compare with a reference run: 'reference' (the shipped one, benchmarks/"
+                 "reference) or a reference folder; its tools join every table, cases changed "
+                 "since it are listed as stale and not compared")
 
 
 def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     score = cmd("score", "score a run (pure: reads records, never re-runs)",
                 "deeplocalize score 20261125-120000", "deeplocalize score runs/20261125-120000",
-                "deeplocalize score RUN --format csv > scores.csv")
+                "deeplocalize score RUN --format csv > scores.csv",
+                "deeplocalize score RUN --against reference")
     score.add_argument("run", metavar="RUN", help=_RUN_HELP)
     score.add_argument("--format", choices=FORMATS, default=None,
                        help="table: the score tables (Markdown, default); json: every figure; "
                             "csv: the per-tool table, one row per (denominator, tool)")
     score.add_argument("--json", action="store_true", help="the same as --format json")
     score.add_argument("--runs-dir", default="runs", help="where run ids are looked up")
+    score.add_argument("--against", metavar="REF", help=_AGAINST_HELP)
 
     report = cmd("report", "write a run's report (HTML, Markdown, CSV; pure: never re-runs)",
-                 "deeplocalize report RUN", "deeplocalize report RUN --format md,csv --out /tmp/r")
+                 "deeplocalize report RUN", "deeplocalize report RUN --format md,csv --out /tmp/r",
+                 "deeplocalize report RUN --against reference")
     report.add_argument("run", metavar="RUN", help=_RUN_HELP)
     report.add_argument("--runs-dir", default="runs", help="where run ids are looked up")
-    report.add_argument("--out", help="folder (default: the run's report/)")
+    report.add_argument("--out", help="folder (default: the run's report/, with --against "
+                        "report-against-<reference folder name>/)")
     report.add_argument("--format", default="html,md,csv",
                         help="comma-separated: html, md, csv (default all)")
+    report.add_argument("--against", metavar="REF", help=_AGAINST_HELP)
 
 
 def print_scores(run_dir: Path, root: Path, as_json: bool = False, write_report: bool = False,
-                 fmt: str | None = None) -> int:
+                 fmt: str | None = None, against: str | None = None) -> int:
     """Score ``run_dir``, write its ``scores.json`` and print the scores.
 
     Args:
@@ -46,6 +58,10 @@ def print_scores(run_dir: Path, root: Path, as_json: bool = False, write_report:
         as_json: The same as ``fmt="json"``.
         write_report: Also write the run's report (every format) and print where.
         fmt: One of :data:`FORMATS` (default ``table``, or ``json`` with ``as_json``).
+        against: A reference (:func:`harness.reference.load`): its tools join the tables. The
+            lines naming it and its stale cases come first (on stderr for ``csv`` and ``json``;
+            ``json`` has them under ``reference``), and the run's ``scores.json`` (its own
+            figures) is left as it is.
     """
     from harness.reporting import load_run
     from harness.results import tool_table
@@ -55,8 +71,14 @@ def print_scores(run_dir: Path, root: Path, as_json: bool = False, write_report:
     fmt = fmt or ("json" if as_json else "table")
     if fmt not in FORMATS:
         raise ValueError(f"unknown score format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    data = load_run(run_dir, root)
-    (run_dir / "scores.json").write_text(json.dumps(data.scores, indent=1, allow_nan=False))
+    data = load_run(run_dir, root, against=against)
+    if against is None:
+        (run_dir / "scores.json").write_text(json.dumps(data.scores, indent=1, allow_nan=False))
+    else:
+        from harness.reference import note
+
+        print("\n".join(note(data.scores["reference"])) + ("\n" if fmt == "table" else ""),
+              file=sys.stdout if fmt == "table" else sys.stderr)
     if fmt == "json":
         print(json.dumps(data.scores, indent=1))
     elif fmt == "csv":
@@ -75,17 +97,25 @@ def _score(args: argparse.Namespace, root: Path) -> int:
     if args.json and args.format not in (None, "json"):
         raise ValueError(f"--json and --format {args.format} contradict each other; give one")
     run_dir = resolve_run(args.run, args.runs_dir)
-    return print_scores(run_dir, root, args.json, write_report=False, fmt=args.format)
+    return print_scores(run_dir, root, args.json, write_report=False, fmt=args.format,
+                        against=args.against)
 
 
 def _report(args: argparse.Namespace, root: Path) -> int:
+    from harness.reference import note
     from harness.reporting import load_run
     from harness.results import resolve_run
     from reports.render import parse_formats, write_report
 
     formats = parse_formats(args.format)
-    data = load_run(resolve_run(args.run, args.runs_dir), root)
-    for path in write_report(data, formats=formats, out=Path(args.out) if args.out else None):
+    run_dir = resolve_run(args.run, args.runs_dir)
+    data = load_run(run_dir, root, against=args.against)
+    out = Path(args.out) if args.out else None
+    if args.against is not None:
+        summary = data.scores["reference"]
+        print("\n".join(note(summary)))
+        out = out or run_dir / f"report-against-{Path(summary['path']).name}"
+    for path in write_report(data, formats=formats, out=out):
         print(path)
     return 0
 
