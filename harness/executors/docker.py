@@ -162,6 +162,8 @@ class DockerExecutor(Executor):
             "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
             ENV_VAR: str(cache_dir()),
         }
+        if info["mode"] == "hostenv":  # the code this harness runs, wherever the venv points
+            environment["PYTHONPATH"] = str(REPO_ROOT)
         uid, gid = container_user()
         owner = (os.geteuid(), os.getegid())
         if (uid, gid) != owner:
