@@ -147,6 +147,23 @@ def _stdout(run_dir: Path, key: str) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+def _one_unit(ctx: Context, name: str, case_id: str, **kw) -> tuple[Outcome, str]:
+    """Run one buggy unit of ``case_id`` as run ``<name>-<executor>``: its outcome and the
+    unit's stdout."""
+    run_id = f"{name}-{ctx.executor}"
+    spec = _spec(ctx, case_id, run_id, **kw)
+    run_dir = ctx.tmp / "runs" / run_id
+    outcome = _in_process(ctx, [spec], run_dir)
+    return outcome, _stdout(run_dir, spec.record_key(TOOL))
+
+
+def _ends_as(ctx: Context, name: str, case_id: str, **kw) -> Outcome:
+    """One unit whose record's status is the point (``oom``, ``timeout``)."""
+    outcome = _one_unit(ctx, name, case_id, **kw)[0]
+    outcome.note = f"status {dict(outcome.statuses)}"
+    return outcome
+
+
 # --- the harness process ----------------------------------------------------------------
 
 def _cli(ctx: Context, run_id: str, cases: list[str], bench: Path = BENCH,
@@ -242,10 +259,8 @@ def fault_dockerd(ctx: Context) -> Outcome | str:
 
 
 def fault_orphan(ctx: Context) -> Outcome:
-    run_dir = ctx.tmp / "runs" / f"orphan-{ctx.executor}"
-    spec = _spec(ctx, "gh-fixture-orphan", f"orphan-{ctx.executor}")
-    outcome = _in_process(ctx, [spec], run_dir)
-    found = re.search(r"orphan: pid (\d+)", _stdout(run_dir, spec.record_key(TOOL)))
+    outcome, out = _one_unit(ctx, "orphan", "gh-fixture-orphan")
+    found = re.search(r"orphan: pid (\d+)", out)
     if found and ctx.executor == "local":
         pid = int(found.group(1))
         alive = psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -257,19 +272,11 @@ def fault_orphan(ctx: Context) -> Outcome:
 
 
 def fault_memory(ctx: Context) -> Outcome:
-    run_dir = ctx.tmp / "runs" / f"memory-{ctx.executor}"
-    outcome = _in_process(ctx, [_spec(ctx, "gh-fixture-memory", f"memory-{ctx.executor}",
-                                      memory_mb=1500)], run_dir)
-    outcome.note = f"status {dict(outcome.statuses)}"
-    return outcome
+    return _ends_as(ctx, "memory", "gh-fixture-memory", memory_mb=1500)
 
 
 def fault_timeout(ctx: Context) -> Outcome:
-    run_dir = ctx.tmp / "runs" / f"timeout-{ctx.executor}"
-    outcome = _in_process(ctx, [_spec(ctx, "gh-fixture-hang", f"timeout-{ctx.executor}",
-                                      timeout_s=20.0)], run_dir)
-    outcome.note = f"status {dict(outcome.statuses)}"
-    return outcome
+    return _ends_as(ctx, "timeout", "gh-fixture-hang", timeout_s=20.0)
 
 
 def fault_network(ctx: Context) -> Outcome:
@@ -289,11 +296,8 @@ def fault_network(ctx: Context) -> Outcome:
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        run_dir = ctx.tmp / "runs" / f"network-{ctx.executor}"
-        spec = _spec(ctx, "gh-fixture-network", f"network-{ctx.executor}",
-                     extra={"params": {"port": server.getsockname()[1]}})
-        outcome = _in_process(ctx, [spec], run_dir)
-        out = _stdout(run_dir, spec.record_key(TOOL))
+        outcome, out = _one_unit(ctx, "network", "gh-fixture-network",
+                                    extra={"params": {"port": server.getsockname()[1]}})
         outcome.reach = ("network: YES" if "network: connected" in out else
                          "network: no" if "network: failed" in out else "network: ?")
     finally:
@@ -304,15 +308,12 @@ def fault_network(ctx: Context) -> Outcome:
 
 
 def fault_escape(ctx: Context) -> Outcome:
-    run_dir = ctx.tmp / "runs" / f"escape-{ctx.executor}"
     outside = ctx.tmp / f"outside-{ctx.executor}.txt"
     reads = {"patches/": str(REPO_ROOT / "patches"), "runs/": str(REPO_ROOT / "runs"),
              "own fix": str(BENCH / "patches" / "gh-fixture-escape.diff")}
     writes = {"outside": str(outside), "repo": str(REPO_ROOT / ".fault-escape.txt")}
-    spec = _spec(ctx, "gh-fixture-escape", f"escape-{ctx.executor}",
-                 extra={"params": {"read": list(reads.values()), "write": list(writes.values())}})
-    outcome = _in_process(ctx, [spec], run_dir)
-    out = _stdout(run_dir, spec.record_key(TOOL))
+    outcome, out = _one_unit(ctx, "escape", "gh-fixture-escape", extra={
+        "params": {"read": list(reads.values()), "write": list(writes.values())}})
     found = dict(re.findall(r"reach: ((?:read|write) \S+): (\w+)", out))
     parts = [f"read {n} {found.get(f'read {p}', '?')}" for n, p in reads.items()]
     parts += [f"write {n} {found.get(f'write {p}', '?')}" for n, p in writes.items()]
