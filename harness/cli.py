@@ -13,12 +13,7 @@ from pathlib import Path
 
 from harness import datacmd
 from harness.commands import cases, reference, results, run
-
-
-def _bench_root(value: str | None) -> Path:
-    from harness.results import bench_root
-
-    return bench_root(value)
+from harness.envinfo import bench_root
 
 
 def _examples(*lines: str) -> str:
@@ -59,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
     args = _parser().parse_args(argv)
-    root = _bench_root(args.bench_root)
+    root = bench_root(args.bench_root)
     handlers = {**cases.HANDLERS, **run.HANDLERS, **results.HANDLERS, **reference.HANDLERS,
                 "data": datacmd.run, "tools": _tools, "diagnose": _diagnose}
     try:

@@ -1,4 +1,5 @@
-"""What a run ran on: package versions, Python, hardware, git revision of the harness."""
+"""What a run ran on (package versions, Python, hardware, git revision of the harness) and where
+the benchmark lives (:func:`bench_root`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,22 @@ PACKAGES = ("deeplocalize", "tensorflow", "keras", "numpy", "pandas", "scikit-le
             "docker")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCK_FILE = REPO_ROOT / "requirements.lock"
+
+
+def bench_root(value: str | Path | None = None) -> Path:
+    """The benchmark root (the folder with ``bugs/`` and ``patches/``).
+
+    The rule of ``deeplocalize --bench-root``: ``value`` when given, else
+    ``$DEEPLOCALIZE_BENCH``, else the current folder when it has ``bugs/``, else this
+    repository.
+    """
+    if value:
+        return Path(value).resolve()
+    if os.environ.get("DEEPLOCALIZE_BENCH"):
+        return Path(os.environ["DEEPLOCALIZE_BENCH"]).resolve()
+    if (Path.cwd() / "bugs").is_dir():
+        return Path.cwd()
+    return REPO_ROOT
 
 
 def versions() -> dict[str, str | None]:

@@ -55,6 +55,7 @@ import pandas as pd
 
 from harness import records, reference
 from harness.cases import Case, load_cases
+from harness.envinfo import bench_root
 from harness.runner import RUN_FILE
 from harness.scoring import DENOMINATORS, HEADLINE, score
 
@@ -79,24 +80,6 @@ RECORD_COLUMNS = (
 _DTYPES = {**dict.fromkeys(("latest", "shared", "detected", "stop_early", "stopped_early",
                             "any_nonfinite_loss"), "boolean"),
            **dict.fromkeys(("findings", "stops", "verdict_raw"), "object")}
-
-
-def bench_root(value: str | Path | None = None) -> Path:
-    """The benchmark root (the folder with ``bugs/`` and ``patches/``).
-
-    The rule of ``deeplocalize --bench-root``: ``value`` when given, else
-    ``$DEEPLOCALIZE_BENCH``, else the current folder when it has ``bugs/``, else this
-    repository.
-    """
-    if value:
-        return Path(value).resolve()
-    if os.environ.get("DEEPLOCALIZE_BENCH"):
-        return Path(os.environ["DEEPLOCALIZE_BENCH"]).resolve()
-    if (Path.cwd() / "bugs").is_dir():
-        return Path.cwd()
-    from harness.envinfo import REPO_ROOT
-
-    return REPO_ROOT
 
 
 def _is_run(path: Path) -> bool:
