@@ -25,7 +25,10 @@ class DeepLocalizeDetector(Detector):
     """DeepLocalize, Algorithm 1 as published (``profile="paper"``)."""
 
     name = "deeplocalize"
-    version = "2"  # 2: backward check through layers without weights, EAF on class labels only
+    # 2: backward check through layers without weights, EAF on class labels only
+    # 3: the callback reads the probe in blocks: same findings, the stop request comes at the
+    #    read (at most 50 ms or 32 batches after the batch that fired; docs/localizer.md)
+    version = "3"
     description = "DeepLocalize (ICSE'21) Algorithm 1 as published; probes from the real train step"
     localizes = True
     profile = "paper"

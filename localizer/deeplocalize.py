@@ -9,6 +9,7 @@ reads every batch's summaries, runs the profile's rules in Algorithm 1's order
 
 from __future__ import annotations
 
+import bisect
 import time
 
 import keras
@@ -21,13 +22,34 @@ from localizer.messages import CODES, finding_code, finding_phase, finding_quant
 from localizer.model_facts import LayerInfo, learning_rate, loss_info
 from localizer.plan import PROFILE_QUANTITIES, CheckPlan, plan_checks
 from localizer.probe import Probe
-from localizer.rules import MEAN, NOT_LEARNING, PROFILES, STD, N, RuleSettings
+from localizer.progress import ProgressMonitor
+from localizer.rules import (
+    MEAN,
+    NOT_LEARNING,
+    NUMERICAL,
+    PROFILES,
+    STD,
+    UNCHANGED,
+    ZERO,
+    N,
+    RuleSettings,
+)
 from localizer.slots import ACCURACY, LOSS, QUANTITIES, Slot
 from localizer.trace import Trace
 
-__all__ = ["CODES", "ON_FAULT", "PROFILE_QUANTITIES", "DeepLocalize", "FaultDetected"]
+__all__ = [
+    "CODES", "MAX_DELAY_S", "ON_FAULT", "PROFILE_QUANTITIES", "DeepLocalize", "FaultDetected",
+]
 
 ON_FAULT = ("stop", "raise", "record")
+
+#: The callback reads the summaries of the batches run so far when this many seconds have passed
+#: since its last read (or when the probe's ring of :attr:`Probe.ring_calls` calls is full, or
+#: at an epoch's and at training's end), and checks them all at once. A finding still names the
+#: exact batch that fired and that batch's time; *acting* on it (``stop``, ``raise``) comes at
+#: most this long, or one ring, after that batch.
+MAX_DELAY_S = 0.05
+_RULES = (NUMERICAL, ZERO, UNCHANGED)
 
 
 class FaultDetected(RuntimeError):
@@ -61,9 +83,11 @@ class DeepLocalize(keras.callbacks.Callback):
             as MDL, also checks the gradients w.r.t. each layer's output). Defaults to
             `"paper"`.
         on_fault: What to do at a finding. ``"stop"`` sets ``model.stop_training`` like the
-            paper (training ends after this batch; every callback's ``on_train_end`` runs),
-            then stops checking. ``"raise"`` restores the model's training step and raises
-            :class:`FaultDetected` at once (other callbacks' ``on_train_end`` do not run).
+            paper (every callback's ``on_train_end`` runs), then stops checking. ``"raise"``
+            restores the model's training step and raises :class:`FaultDetected` (other
+            callbacks' ``on_train_end`` do not run). Either comes when the callback reads the
+            batches run so far: within :data:`MAX_DELAY_S` seconds or ``RING_CALLS`` batches
+            of the batch that fired, which the finding names (its ``wall_s`` is that batch's).
             ``"record"`` lets training go on and keeps every distinct finding (the first
             occurrence of each code/layer/quantity/rule). Defaults to `"stop"`.
         window: Overrides N, the number of batches "unchanged" looks at (and the MDL window W
@@ -165,7 +189,12 @@ class DeepLocalize(keras.callbacks.Callback):
         probe = Probe.acquire(self.model, self, quantities)
         self._probe = probe
         self._active = True
-        self._last_step = probe.step
+        self._start_step = self._last_step = probe.step
+        self._ends: list[int] = []  # the step each batch since the last read ended with
+        self._end_times: list[float] = []  # ... and when it ended
+        self._read_at = time.perf_counter()
+        self._table: np.ndarray | None = None
+        self._skip_for, self._skip_mask = -1, None
         self._layers: tuple[LayerInfo, ...] = probe.layers
         self.trace = Trace(probe.slots, probe.layers, self.trace_length)
         self._plan: CheckPlan = plan_checks(self.settings, probe.layers, probe.index)
@@ -176,6 +205,7 @@ class DeepLocalize(keras.callbacks.Callback):
         self._epoch_steps = 0
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._drain()
         self.steps_run += self._epoch_steps
         self._epoch_steps = 0
 
@@ -183,56 +213,120 @@ class DeepLocalize(keras.callbacks.Callback):
         self._epoch_steps = batch + 1
         if not self._active or self._probe is None:
             return
-        steps, tables = self._probe.rows_after(self._last_step)
-        k = len(steps)
-        for j in range(k):
-            self._last_step = int(steps[j])
-            self.iterations += 1
-            table = tables[j]
-            this_batch = batch - (k - 1 - j)  # steps_per_execution > 1: several steps per call
-            if self.trace is not None:
-                self.trace.append(self._epoch, this_batch, self.iterations, table)
-            found = self._check(table, this_batch)
-            self._prev_table = table
-            if found and self.on_fault != "record":
-                self._act(found[0])
-                return
+        now = time.perf_counter()
+        self._ends.append(self._start_step + self.steps_run + batch + 1)
+        self._end_times.append(now)
+        if len(self._ends) >= self._probe.ring_calls or now - self._read_at >= MAX_DELAY_S:
+            self._drain()
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        self._drain()
         self.steps_run += self._epoch_steps  # an epoch cut short has no on_epoch_end
         self._epoch_steps = 0
         self._release()
         if self.verbose >= 2 and not self.findings:
-            print(
-                f"DeepLocalize: no fault found in {self.iterations} batches (CM).", flush=True
-            )
+            print(f"DeepLocalize: no fault found in {self.iterations} batches (CM).", flush=True)
 
     # -- checks ---------------------------------------------------------------------------------
 
-    def _check(self, table: np.ndarray, batch: int) -> list[Finding]:
+    def _drain(self) -> None:
+        """Check every batch run since the last read, oldest first, and act on a finding."""
+        if not self._active or self._probe is None:
+            return
+        steps, tables = self._probe.rows_after(self._last_step)
+        ends, end_times = self._ends, self._end_times
+        self._ends, self._end_times = [], []
+        self._read_at = time.perf_counter()
+        if len(steps) and steps[0] != self._last_step + 1:  # cannot happen: a bug if it does
+            raise RuntimeError(f"DeepLocalize: the ring lost steps after {self._last_step}")
+        base = self._start_step + self.steps_run  # the step before this epoch's first batch
         plan = self._plan
-        stats = table[plan.columns]
-        hits: list[tuple[int | None, str]] = list(
-            plan.checker.update(stats[:, MEAN], stats[:, N] > 0, stats[:, STD])
-        )
-        if plan.progress is not None:
-            index = self._probe.index
-            loss = float(table[index[Slot(LOSS)], MEAN])
-            acc_row = table[index[Slot(ACCURACY)]]
-            acc = float(acc_row[MEAN]) if acc_row[N] > 0 else None
-            mdl = plan.progress.update(loss, acc)
-            if mdl is not None:
-                pos = plan.mdl_position
-                hits = [h for h in hits if h[0] < pos] + [(None, NOT_LEARNING)] + [
-                    h for h in hits if h[0] >= pos
-                ]
-                self._mdl_evidence = mdl
+        stats = tables[:, plan.columns]
+        means, valid, stds = stats[..., MEAN], stats[..., N] > 0, stats[..., STD]
+        i, k = 0, len(steps)
+        while i < k:
+            quiet = plan.checker.quiet_rows(means[i:], valid[i:], stds[i:], self._skip())
+            event, mdl = i + quiet, None
+            for j in range(i, i + quiet):  # MDL batch by batch (cheap); it may fire earlier
+                mdl = self._progress(tables[j])
+                if mdl is not None and self._key(None, NOT_LEARNING) not in self._seen:
+                    event = j
+                    break
+                mdl = None
+            plan.checker.advance(means[i:event], valid[i:event], stds[i:event])
+            self._record(steps[i:event], tables[i:event], base)
+            if event == k:
+                break
+            step = int(steps[event])
+            self._record(steps[event : event + 1], tables[event : event + 1], base)
+            hits = plan.checker.update(means[event], valid[event], stds[event])
+            if mdl is None and event >= i + quiet:  # the row is not quiet: MDL not run yet
+                mdl = self._progress(tables[event])
+            wall = end_times[bisect.bisect_left(ends, step)] if ends and step <= ends[-1] else None
+            found = self._report(hits, mdl, tables[event], step - base - 1, wall)
+            if found and self.on_fault != "record":
+                self._act(found[0])
+                return
+            i = event + 1
+
+    def _record(self, steps: np.ndarray, tables: np.ndarray, base: int) -> None:
+        """Count the checked batches, keep them in the trace and as the previous table."""
+        if not len(steps):
+            return
+        if self.trace is not None:
+            for step, table in zip(steps.tolist(), tables):
+                self.trace.append(self._epoch, step - base - 1, step - self._start_step, table)
+        self.iterations += len(steps)
+        self._last_step = int(steps[-1])
+        self._prev_table, self._table = (self._table if len(steps) == 1 else tables[-2]), tables[-1]
+
+    def _progress(self, table: np.ndarray) -> dict | None:
+        """MDL's update for one batch (``None`` when the profile has no MDL or it did not fire)."""
+        progress: ProgressMonitor | None = self._plan.progress
+        if progress is None:
+            return None
+        index = self._probe.index
+        loss = float(table[index[Slot(LOSS)], MEAN])
+        acc_row = table[index[Slot(ACCURACY)]]
+        return progress.update(loss, float(acc_row[MEAN]) if acc_row[N] > 0 else None)
+
+    def _key(self, position: int | None, rule: str) -> tuple:
+        """What makes a finding distinct (``record`` mode keeps the first of each)."""
+        slot = Slot(LOSS) if position is None else self._plan.order[position]
+        info = self._layers[slot.layer] if slot.layer is not None else None
+        code = finding_code(slot, rule, info)
+        return (code, info.index if info else None, finding_quantity(slot, info), rule)
+
+    def _skip(self) -> np.ndarray | None:
+        """``(slots, 3)``: the (slot, rule) fires that would add nothing (already reported)."""
+        if not self._seen:
+            return None
+        if self._skip_for != len(self._seen):
+            order = self._plan.order
+            self._skip_mask = np.array(
+                [[self._key(p, rule) in self._seen for rule in _RULES] for p in range(len(order))],
+                bool,
+            )
+            self._skip_for = len(self._seen)
+        return self._skip_mask
+
+    def _report(self, hits: list[tuple[int, str]], mdl: dict | None, table: np.ndarray,
+                batch: int, wall: float | None) -> list[Finding]:
+        """Turn one batch's fires into findings (Algorithm 1's order; new ones only)."""
+        plan = self._plan
+        hits = list(hits)
+        if mdl is not None:
+            pos = plan.mdl_position
+            hits = [h for h in hits if h[0] < pos] + [(None, NOT_LEARNING)] + [
+                h for h in hits if h[0] >= pos
+            ]
+            self._mdl_evidence = mdl
         new: list[Finding] = []
         for position, rule in hits:
-            finding = self._finding(position, rule, table, batch)
-            key = (finding.code, finding.layer_index, finding.quantity, rule)
+            key = self._key(position, rule)
             if key in self._seen:
                 continue
+            finding = self._finding(position, rule, table, batch, wall)
             self._seen.add(key)
             self.findings.append(finding)
             new.append(finding)
@@ -260,7 +354,8 @@ class DeepLocalize(keras.callbacks.Callback):
 
     # -- findings -------------------------------------------------------------------------------
 
-    def _finding(self, position: int | None, rule: str, table: np.ndarray, batch: int) -> Finding:
+    def _finding(self, position: int | None, rule: str, table: np.ndarray, batch: int,
+                 wall: float | None) -> Finding:
         plan = self._plan
         slot = Slot(LOSS) if position is None else plan.order[position]
         info = self._layers[slot.layer] if slot.layer is not None else None
@@ -299,7 +394,7 @@ class DeepLocalize(keras.callbacks.Callback):
             epoch=self._epoch,
             batch=batch,
             iteration=self.iterations,
-            wall_s=round(time.perf_counter() - (self.started_at or 0.0), 6),
+            wall_s=round((wall or time.perf_counter()) - (self.started_at or 0.0), 6),
             hint=hint,
             evidence=json_safe(evidence),
         )

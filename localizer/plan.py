@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from localizer.model_facts import LayerInfo
-from localizer.rules import MEAN, STD, N, ProgressMonitor, RuleSettings, SlotChecker
+from localizer.progress import ProgressMonitor
+from localizer.rules import MEAN, STD, N, RuleSettings, SlotChecker
 from localizer.slots import (
     ACCURACY,
     DELTA_WEIGHTS,
@@ -143,3 +144,19 @@ def update_ratios(tables: np.ndarray, plan: CheckPlan) -> np.ndarray:
     ratios[(w[..., N] <= 0) | (dw[..., N] <= 0) | ~np.isfinite(ratios)] = -np.inf
     best = ratios.max(axis=1) if ratios.shape[1] else np.full(len(tables), -np.inf)
     return np.where(np.isfinite(best), best, np.nan)
+
+
+def update_ratio(weights: np.ndarray, delta: np.ndarray) -> float:
+    """``‖ΔW‖ / ‖W‖`` of one layer from its summaries (rows of :data:`STATS`), NaN if unknown.
+
+    For n values with mean m and standard deviation s, ``‖x‖ = sqrt(n (m² + s²))``; the n's are
+    equal for a layer's weights and their update, so the ratio of RMS values is the norm ratio
+    (DeepDiagnosis' ``TuneLearn`` quantity, with the applied update in place of lr·gradient).
+    """
+    w = float(np.hypot(weights[MEAN], weights[STD]))
+    d = float(np.hypot(delta[MEAN], delta[STD]))
+    if weights[N] <= 0 or delta[N] <= 0 or not np.isfinite(w) or not np.isfinite(d):
+        return float("nan")
+    if w == 0.0:
+        return float("inf") if d > 0 else 0.0
+    return d / w

@@ -8,7 +8,8 @@ instrumented step of :mod:`localizer.step`) and calls ``model.make_train_functio
 Keras compiles that step exactly as it would its own (``tf.function``, ``steps_per_execution``
 loop, data iterator). When the last subscriber leaves (:meth:`Probe.release`) the attribute is
 deleted and the original ``train_function`` put back, so the next ``fit`` without DeepLocalize
-runs Keras' own step.
+runs Keras' own step. The compiled instrumented function stays on the model (:class:`_Compiled`):
+the next ``fit`` with DeepLocalize reuses it without tracing, as Keras reuses its own.
 
 The pieces: :mod:`localizer.capture` records the layer tensors while the forward pass is traced,
 :mod:`localizer.step` is the step itself (Keras' ``train_step`` line for line plus the
@@ -17,10 +18,12 @@ instrumented, :mod:`localizer.slots` names the summarised quantities. Here: one 
 and ``fit`` call, shared by every subscriber, and the ring buffer the step writes into.
 
 Each quantity is reduced inside the compiled step to the 8 numbers of :data:`rules.STATS`, and
-all of them are written into ONE preallocated ``tf.Variable`` row (a ring of
-``steps_per_execution`` rows tagged with a step counter), so a single small vector crosses to
-Python per batch. The instrumented step always runs without XLA (``jit_compile`` is switched
-off while it is built and restored afterwards); Keras only enables XLA by default on GPUs.
+all of them are written into ONE preallocated ``tf.Variable`` row of a ring of
+:data:`RING_CALLS` × ``steps_per_execution`` rows, tagged with a step counter. A subscriber
+reads the ring (one small array crossing to Python) at most every :data:`RING_CALLS` calls of the
+train function, and checks the batches it holds all at once. The instrumented step always runs
+without XLA (``jit_compile`` is switched off while it is built and restored afterwards); Keras
+only enables XLA by default on GPUs.
 
 ``from localizer.probe import ...`` keeps working for every name that used to live here
 (:class:`LayerInfo`, :func:`describe_layer`, :class:`UnsupportedModelError`, the quantities, ...).
@@ -29,6 +32,7 @@ off while it is built and restored afterwards); Keras only enables XLA by defaul
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -69,6 +73,28 @@ __all__ = [
 ]
 
 
+#: How many calls of the train function the ring holds before a subscriber must read it.
+RING_CALLS = 32
+#: The model attribute that keeps the instrumented train function between ``fit`` calls.
+_KEPT = "_deeplocalize_instrumented"
+
+
+@dataclass
+class _Compiled:
+    """An instrumented train function and the ring it writes, kept on the model (a plain
+    attribute, outside Keras' tracking) so that its next ``fit`` reuses it without tracing,
+    as Keras reuses its own: valid while Keras' function (``compile`` makes a new one), the
+    quantities and the ring size stay the same."""
+
+    keras_function: Any
+    quantities: frozenset[str]
+    rows: int
+    function: Any
+    buffer: tf.Variable
+    counter: tf.Variable
+    traced: bool = False
+
+
 class Probe:
     """Instruments one model's training step; shared by every DeepLocalize callback on it.
 
@@ -90,7 +116,7 @@ class Probe:
         self.accuracy_metric: keras.metrics.Metric | None = None
         #: The quantities summarised (the union of what the subscribers asked for).
         self.quantities: frozenset[str] = frozenset({LOSS, ACCURACY})
-        self._traced = False
+        self._compiled: _Compiled | None = None
         self._subscribers: list[object] = []
         self._fit_token: object = None
         self._saved_function: Any = None
@@ -100,6 +126,8 @@ class Probe:
         self._wrapper: Any = None
         self._cache_calls = -1
         self._cache: np.ndarray | None = None
+        #: Calls of the train function the ring holds (a subscriber reads at least this often).
+        self.ring_calls = RING_CALLS
 
     # -- subscription ---------------------------------------------------------------------------
 
@@ -120,19 +148,20 @@ class Probe:
         if probe is not None and (probe.model is not model or probe._fit_token is not token):
             probe._detach()  # left over from a fit that ended without on_train_end (an error)
             probe = None
-        if probe is None:
-            probe = cls(model)
-            probe._fit_token = token
-            probe._attach()
-            cls._active[id(model)] = probe
-        probe._subscribers.append(subscriber)
         needed = frozenset(quantities) | {LOSS, ACCURACY}
         unknown = needed - set(QUANTITIES)
         if unknown:
             raise ValueError(f"unknown quantities {sorted(unknown)}; known: {list(QUANTITIES)}")
+        if probe is None:
+            probe = cls(model)
+            probe._fit_token = token
+            probe.quantities = needed
+            probe._attach()
+            cls._active[id(model)] = probe
+        probe._subscribers.append(subscriber)
         if not needed <= probe.quantities:
             probe.quantities = probe.quantities | needed
-            if probe._traced:  # a late subscriber needs more: build the step again
+            if probe._compiled.traced:  # a late subscriber needs more: build the step again
                 probe._rebuild()
         return probe
 
@@ -149,12 +178,19 @@ class Probe:
 
     def _attach(self) -> None:
         model = self.model
-        rows = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
+        rows = max(1, int(getattr(model, "steps_per_execution", 1) or 1)) * self.ring_calls
+        self._saved_function = model.train_function
+        kept = vars(model).get(_KEPT)
+        object.__setattr__(model, "train_step", self._train_step)
+        if (isinstance(kept, _Compiled) and kept.keras_function is self._saved_function
+                and kept.quantities == self.quantities and kept.rows == rows):
+            self._compiled = kept  # same step, same summaries: no tracing this time
+            self._buffer, self._counter = kept.buffer, kept.counter
+            self._wrap(kept.function)
+            return
         width = 1 + len(self.slots) * N_STATS
         self._buffer = tf.Variable(tf.zeros([rows, width], tf.float64), trainable=False)
         self._counter = tf.Variable(tf.constant(0, tf.int64), trainable=False)
-        self._saved_function = model.train_function
-        object.__setattr__(model, "train_step", self._train_step)
         try:
             self._rebuild()
         except BaseException:
@@ -163,7 +199,8 @@ class Probe:
             raise
 
     def _rebuild(self) -> None:
-        """Compile the instrumented step again (the set of quantities changed)."""
+        """Compile the instrumented step (again, when the set of quantities changed) and keep it
+        on the model for its next ``fit``."""
         model = self.model
         jit = model.jit_compile
         try:
@@ -171,14 +208,18 @@ class Probe:
             model.make_train_function(force=True)
         finally:
             model.jit_compile = jit
-        compiled = model.train_function
+        rows = int(self._buffer.shape[0])
+        self._compiled = _Compiled(self._saved_function, self.quantities, rows,
+                                   model.train_function, self._buffer, self._counter)
+        object.__setattr__(model, _KEPT, self._compiled)
+        self._wrap(model.train_function)
 
+    def _wrap(self, compiled: Any) -> None:
         def train_function(iterator: Any) -> Any:
             self._calls += 1
             return compiled(iterator)
 
-        model.train_function = self._wrapper = train_function
-        self._traced = False
+        self.model.train_function = self._wrapper = train_function
 
     def _detach(self) -> None:
         model = self.model
@@ -226,7 +267,7 @@ class Probe:
     # -- the instrumented step --------------------------------------------------------------------
 
     def _train_step(self, data: Any) -> Any:
-        self._traced = True
+        self._compiled.traced = True
         logs, self.accuracy_metric = instrumented.train_step(
             self.model, data, wrapped=self._wrapped, index=self.index, want=self.quantities,
             buffer=self._buffer, counter=self._counter,

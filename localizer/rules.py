@@ -3,8 +3,10 @@
 Every per-batch statistic DeepLocalize checks is a *slot*: one quantity (a layer's output before
 or after activation, its weights, its weight update, ...) reduced to a few numbers per batch (see
 :data:`STATS`). :class:`SlotChecker` applies the paper's ``ANA`` procedure (Algorithm 1) to all
-slots of one batch at once, vectorised, and :class:`ProgressMonitor` is the paper profile's
-"model does not learn" (MDL) rule. Both are driven by a :class:`RuleSettings`; :data:`PAPER` and
+slots of one batch at once, vectorised, or scans a block of batches at once
+(:meth:`SlotChecker.quiet_rows`, :meth:`SlotChecker.advance`);
+:class:`localizer.progress.ProgressMonitor` is the paper profile's "model does not learn" (MDL)
+rule. Both are driven by a :class:`RuleSettings`; :data:`PAPER` and
 :data:`RELEASED` are the two profiles (the published algorithm and the authors' released
 callback). ``docs/localizer.md`` explains every threshold and where the paper is ambiguous.
 """
@@ -12,6 +14,7 @@ callback). ``docs/localizer.md`` explains every threshold and where the paper is
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -272,98 +275,120 @@ class SlotChecker:
                 fired.append((int(slot), UNCHANGED))
         return fired
 
+    # -- blocks of batches ------------------------------------------------------------------------
+    # The callback reads the summaries of several batches at once; these two methods let it run
+    # the rules over a whole block with a few array operations instead of one update per batch.
+    # ``quiet_rows`` finds how many leading batches of a block fire no rule (nothing new), and
+    # ``advance`` then applies exactly those batches to the state, with the result that
+    # ``update`` called on them one by one would have had. The batch that fires goes through
+    # ``update`` as before, so findings and their evidence are unchanged.
 
-class ProgressMonitor:
-    """The paper profile's MDL rule: "loss not decreasing and accuracy not increasing".
-
-    The paper compares the current loss/accuracy with values "at least ``num_steps`` earlier"
-    without giving the number; single batch values are too noisy for that. This monitor keeps
-    the mean over the first W finite batches of the ``fit`` call (the reference) and over the
-    last W. From 2W batches on, it fires when
-
-    - the recent mean loss is not at least ``mdl_min_delta`` (relative) below the reference, and
-    - when there is an accuracy: the recent mean accuracy is not ``mdl_min_accuracy_gain``
-      above the reference, and is below ``mdl_accuracy_ceiling``.
-
-    So it flags a model that has not learned anything since training began; a model that
-    learned and then levelled off (a converged healthy model) never fires.
-
-    Example:
-
-    >>> monitor = ProgressMonitor(PAPER.with_window(2))
-    >>> [monitor.update(1.0, 0.5) is not None for _ in range(4)]
-    [False, False, False, True]
-    """
-
-    def __init__(self, settings: RuleSettings) -> None:
-        self.settings = settings
-        w = settings.mdl_window
-        self._first_loss: list[float] = []
-        self._first_acc: list[float] = []
-        self._recent_loss = np.full(w, np.nan)
-        self._recent_acc = np.full(w, np.nan)
-        self._acc_seen = np.zeros(w, dtype=bool)
-        self.count = 0
-
-    def update(self, loss: float, accuracy: float | None) -> dict[str, float] | None:
-        """Add one batch; return the evidence dict when MDL fires, else ``None``.
+    def quiet_rows(
+        self,
+        means: np.ndarray,
+        valid: np.ndarray,
+        stds: np.ndarray | None = None,
+        skip: np.ndarray | None = None,
+    ) -> int:
+        """How many leading rows of a block would fire no rule (``update`` returns nothing).
 
         Args:
-            loss: The batch loss; non-finite values are ignored (they are ELF's business).
-            accuracy: The batch accuracy, or ``None`` when the model has none or the batch had
-                no accuracy (e.g. all sample weights 0).
+            means, valid, stds: ``(k, n_slots)`` arrays, one row per batch (as for ``update``).
+            skip: ``(n_slots, 3)`` booleans: a fire of (slot, rule) that is already known and
+                does not count; columns in the order numerical error, zero, unchanged.
+
+        A row also ends the quiet run when it needs the one-batch path: a non-finite mean, a
+        slot whose validity differs from the block's first row, or (released profile) any row,
+        as its disjoint windows are checked batch by batch.
         """
-        if not np.isfinite(loss):
-            return None
         s = self.settings
-        w = s.mdl_window
-        acc_ok = accuracy is not None and bool(np.isfinite(accuracy))
-        if self.count < w:
-            self._first_loss.append(float(loss))
-            if acc_ok:
-                self._first_acc.append(float(accuracy))
-        slot = self.count % w
-        self._recent_loss[slot] = loss
-        self._recent_acc[slot] = accuracy if acc_ok else np.nan
-        self._acc_seen[slot] = acc_ok
-        self.count += 1
-        if self.count < 2 * w:
-            return None
+        means = np.asarray(means, dtype=np.float64)
+        k = means.shape[0]
+        if k == 0 or not s.sliding:
+            return 0
+        valid = np.asarray(valid, dtype=bool)
+        finite = np.isfinite(means)
+        irregular = (valid & ~finite) | (valid != valid[0])
+        skip = np.zeros((self.n_slots, 3), bool) if skip is None else skip
 
-        first_loss = float(np.mean(self._first_loss))
-        recent_loss = float(np.mean(self._recent_loss))
-        gain = (first_loss - recent_loss) / max(abs(first_loss), 1e-12)
-        if gain >= s.mdl_min_delta:
-            return None
-        evidence = {
-            "batches": self.count,
-            "window": w,
-            "first_mean_loss": first_loss,
-            "recent_mean_loss": recent_loss,
-            "relative_loss_decrease": gain,
-        }
-        if self._first_acc and self._acc_seen.any():
-            first_acc = float(np.mean(self._first_acc))
-            recent_acc = float(np.mean(self._recent_acc[self._acc_seen]))
-            if recent_acc - first_acc >= s.mdl_min_accuracy_gain:
-                return None
-            if recent_acc >= s.mdl_accuracy_ceiling:
-                return None
-            evidence.update(first_mean_accuracy=first_acc, recent_mean_accuracy=recent_acc)
-        return evidence
+        is_zero = valid & finite & (means == 0.0)
+        if s.zero_std:
+            is_zero &= np.asarray(stds, dtype=np.float64) == 0.0
+        observations = self.observations + np.cumsum(valid, axis=0)
+        zero_counts = self.zero_counts + np.cumsum(is_zero, axis=0)
+        zero = (
+            is_zero
+            & (self.zero & ~skip[:, 1])
+            & (observations >= s.min_iterations)
+            & (zero_counts >= self.zero_fractions * observations)
+        )
+        numerical = valid & ~finite & (self.numerical & ~skip[:, 0])
+        events = irregular | numerical | zero
+        checked = self.unchanged & ~skip[:, 2] & valid[0]
+        if checked.any():
+            cols = np.flatnonzero(checked)
+            stored = self._stored[cols] + np.arange(1, k + 1)[:, None]
+            same = self._block_unchanged(means, stds, cols)
+            events[:, cols] |= same & (stored >= s.window)
+        rows = np.flatnonzero(events.any(axis=1))
+        return int(rows[0]) if rows.size else k
 
+    def _block_unchanged(
+        self, means: np.ndarray, stds: np.ndarray | None, cols: np.ndarray
+    ) -> np.ndarray:
+        """``(k, len(cols))``: whether the last N stored values are equal after each row.
 
-def update_ratio(weights: np.ndarray, delta: np.ndarray) -> float:
-    """``‖ΔW‖ / ‖W‖`` of one layer from its summaries (rows of :data:`STATS`), NaN if unknown.
+        Two equal values within the tolerance differ by at most ``rtol / (1 - rtol)`` of the
+        later one, so a window can only be unchanged where every step inside it is that small:
+        a cheap test on consecutive differences finds the few candidates, and only those get
+        ``update``'s exact test (same values, same comparison).
+        """
+        s = self.settings
+        n, k = s.window, means.shape[0]
+        seq = self._sequence(self._history, means, cols)
+        with np.errstate(invalid="ignore"):
+            step = np.abs(np.diff(seq, axis=0))
+            close = step <= (s.rtol / (1.0 - s.rtol)) * 1.0001 * np.abs(seq[1:])
+        runs = np.concatenate([np.zeros((1, len(cols)), np.int64), np.cumsum(close, axis=0)])
+        candidate = runs[n - 1 :] - runs[: k] == n - 1  # all N-1 steps of the window are small
+        same = np.zeros((k, len(cols)), bool)
+        if not candidate.any():
+            return same
+        seq_std = self._sequence(self._history_std, stds, cols) if s.unchanged_std else None
+        for r, c in zip(*np.nonzero(candidate)):
+            ok = is_unchanged(seq[r : r + n, c], s.rtol)
+            if ok and seq_std is not None:
+                ok = is_unchanged(seq_std[r : r + n, c], s.rtol)
+            same[r, c] = ok
+        return same
 
-    For n values with mean m and standard deviation s, ``‖x‖ = sqrt(n (m² + s²))``; the n's are
-    equal for a layer's weights and their update, so the ratio of RMS values is the norm ratio
-    (DeepDiagnosis' ``TuneLearn`` quantity, with the applied update in place of lr·gradient).
-    """
-    w = float(np.hypot(weights[MEAN], weights[STD]))
-    d = float(np.hypot(delta[MEAN], delta[STD]))
-    if weights[N] <= 0 or delta[N] <= 0 or not np.isfinite(w) or not np.isfinite(d):
-        return float("nan")
-    if w == 0.0:
-        return float("inf") if d > 0 else 0.0
-    return d / w
+    def _sequence(self, history: np.ndarray, values: Any, cols: np.ndarray) -> np.ndarray:
+        """The last N - 1 stored values of ``cols`` (NaN where fewer), then the block's rows."""
+        n = self.settings.window
+        stored = self._stored[cols]
+        back = np.arange(n - 1, 0, -1)[:, None]  # how far back: N-1 ... 1
+        past = history[(stored[None, :] - back) % n, cols[None, :]]
+        past[back > stored[None, :]] = np.nan
+        return np.concatenate([past, np.asarray(values, dtype=np.float64)[:, cols]], axis=0)
+
+    def advance(self, means: np.ndarray, valid: np.ndarray, stds: np.ndarray | None = None) -> None:
+        """Apply a block of rows that :meth:`quiet_rows` found quiet, as ``update`` would."""
+        s = self.settings
+        means = np.asarray(means, dtype=np.float64)
+        k = means.shape[0]
+        if k == 0:
+            return
+        valid = np.asarray(valid, dtype=bool)
+        is_zero = valid & np.isfinite(means) & (means == 0.0)
+        if s.zero_std:
+            is_zero &= np.asarray(stds, dtype=np.float64) == 0.0
+        self.observations += valid.sum(axis=0)
+        self.zero_counts += is_zero.sum(axis=0)
+        cols = np.flatnonzero(valid[0])
+        m = min(k, s.window)  # only the last N rows can still be in the window
+        rows = (self._stored[cols][None, :] + np.arange(k - m, k)[:, None]) % s.window
+        self._history[rows, cols[None, :]] = means[k - m :, cols]
+        if stds is not None:
+            self._history_std[rows, cols[None, :]] = np.asarray(stds, np.float64)[k - m :, cols]
+        self._stored[cols] += k
+        self.fired_windows = {}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from localizer import DeepLocalize, FaultDetected, Finding
-from localizer.probe import Probe
+from localizer.probe import RING_CALLS, Probe
 
 
 @pytest.mark.parametrize(
@@ -55,12 +55,15 @@ def test_healthy_model_is_cm(make_mlp, train, blobs):
 
 
 def test_stop_mode_stops_training_after_the_finding(make_mlp, train, blobs):
-    """on_fault='stop' sets stop_training: fit ends in the epoch of the finding."""
+    """on_fault='stop' sets stop_training: fit ends in the epoch of the finding, at most one
+    read of the ring (MAX_DELAY_S, RING_CALLS batches) after the batch that fired, which the
+    finding names."""
     x, y = blobs
     cb = DeepLocalize(verbose=0)
     history = train(make_mlp(hidden_bias=-100.0), x, y, callbacks=[cb], epochs=5)
     assert len(history.history["loss"]) == 1
-    assert cb.steps_run == 10 and len(cb.findings) == 1
+    assert len(cb.findings) == 1 and cb.findings[0].iteration == 10
+    assert 10 <= cb.steps_run <= 10 + RING_CALLS
 
 
 def test_raise_mode_raises_fault_detected_and_restores_the_model(make_mlp, train, blobs):
@@ -167,3 +170,25 @@ def test_codes_follow_slot_rule_and_layer_kind():
     assert _code(Slot("delta_weights", 0), "zero", fused) == "EBDW"
     assert _code(Slot("output_gradients", 0), "zero", fused) == "EBDW"
     assert _code(Slot("weights", 0), "unchanged", fused) == "EBW"
+
+
+@pytest.mark.parametrize("hidden_bias, nan_at", [(-100.0, None), (0.0, 42)])
+def test_reading_every_batch_or_in_blocks_finds_the_same(make_mlp, train, blobs, monkeypatch,
+                                                          hidden_bias, nan_at):
+    """The callback reads the probe's ring every batch (no delay) or in blocks: the same
+    findings, at the same batches, with the same evidence."""
+    from localizer import deeplocalize
+
+    x, y = blobs
+    x = x.copy()
+    if nan_at is not None:
+        x[nan_at, 1] = np.nan
+    found = []
+    for delay in (0.0, 1e9):  # every batch; only when the ring is full or an epoch ends
+        monkeypatch.setattr(deeplocalize, "MAX_DELAY_S", delay)
+        keras.utils.set_random_seed(0)
+        cb = DeepLocalize(verbose=0, on_fault="record")
+        train(make_mlp(hidden_bias=hidden_bias), x, y, callbacks=[cb], shuffle=False, epochs=3)
+        found.append([(f.code, f.layer_index, f.quantity, f.epoch, f.batch, f.iteration,
+                       json.dumps(f.evidence, sort_keys=True)) for f in cb.findings])
+    assert found[0] and found[0] == found[1]

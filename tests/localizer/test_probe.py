@@ -217,3 +217,29 @@ def test_unbuilt_sequential_model_is_instrumented(train, blobs):
     train(model, x, y, callbacks=[cb], epochs=1)
     assert cb.iterations == 16
     assert cb.trace.series("weights", 0, "n")[-1] == 4 * 8 + 8
+
+
+def test_a_second_fit_reuses_the_instrumented_step(make_mlp, train, blobs, monkeypatch, tmp_path):
+    """Tracing is paid once per model, as Keras pays its own: the next fit with DeepLocalize
+    does not trace the instrumented step again and checks every batch from 1; compile makes a
+    new step; the model still saves and loads."""
+    from localizer import DeepLocalize
+    from localizer import step as instrumented
+
+    traces = []
+    original = instrumented.train_step
+    monkeypatch.setattr(instrumented, "train_step",
+                        lambda *a, **k: traces.append(1) or original(*a, **k))
+    x, y = blobs
+    model = make_mlp()
+    first, second = DeepLocalize(verbose=0), DeepLocalize(verbose=0)
+    train(model, x, y, callbacks=[first], optimizer=keras.optimizers.Adam(0.01))
+    assert traces and first.iterations == 32
+    traced = len(traces)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[second])
+    assert len(traces) == traced  # reused
+    assert (second.verdict_code, second.iterations, second.trace.iterations[0]) == ("CM", 32, 1)
+    train(model, x, y, callbacks=[DeepLocalize(verbose=0)], optimizer=keras.optimizers.Adam(0.01))
+    assert len(traces) > traced  # compile made a new Keras step: traced again
+    model.save(tmp_path / "model.keras")
+    assert keras.models.load_model(tmp_path / "model.keras").count_params() == model.count_params()

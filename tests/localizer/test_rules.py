@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from localizer.plan import update_ratio
+from localizer.progress import ProgressMonitor
 from localizer.rules import (
     NUMERICAL,
     PAPER,
@@ -12,11 +14,9 @@ from localizer.rules import (
     UNCHANGED,
     UNCHANGED_RTOL,
     ZERO,
-    ProgressMonitor,
     RuleSettings,
     SlotChecker,
     is_unchanged,
-    update_ratio,
 )
 
 
