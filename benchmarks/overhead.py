@@ -18,10 +18,18 @@ warm-up) is excluded and the others are timed with an epoch-level timer (which d
 Keras' batch-level dispatch), both wall-clock and process CPU time (the latter is steadier on a
 shared machine). Variants are interleaved and repeated ``--repeats`` times; medians are shown.
 
+Whole ``fit``: what a user sees is the whole ``fit`` call, tracing included, and the benchmark's
+programs are short fits of small models. ``--whole-fit`` times ``model.fit`` end to end (3 epochs
+by default, a fresh model each time, so each pays its own tracing) on scikit-learn's digits
+(1,797 images, 8x8) with an MLP (64-128-64-10), a CNN and an LSTM (the rows as time steps), at
+batch 32 and 128, plain and with DeepLocalize interleaved; it prints the median whole-``fit``
+ratio next to the steady-epoch ratio (epochs after the first).
+
 Usage::
 
-    python benchmarks/overhead.py                    # all models
+    python benchmarks/overhead.py                    # per batch, all models
     python benchmarks/overhead.py --models mlp cnn lstm --repeats 5
+    python benchmarks/overhead.py --whole-fit        # whole fit on digits, batch 32 and 128
 """
 
 from __future__ import annotations
@@ -206,6 +214,84 @@ def run_once(name: str, variant: str, epochs: int, batches: int) -> tuple[float,
     return sum(timer.wall[1:]) / measured * 1e3, sum(timer.cpu[1:]) / measured * 1e3
 
 
+def make_digits_mlp() -> keras.Model:
+    """The digits MLP: 64-128-64-10 (ReLU, softmax)."""
+    return keras.Sequential([keras.Input((64,)), keras.layers.Dense(128, activation="relu"),
+                             keras.layers.Dense(64, activation="relu"),
+                             keras.layers.Dense(10, activation="softmax")])
+
+
+def make_digits_cnn() -> keras.Model:
+    """A digits CNN: Conv2D(16, 3) - MaxPooling - Conv2D(32, 3) - Flatten - Dense(10)."""
+    return keras.Sequential([keras.Input((8, 8, 1)),
+                             keras.layers.Conv2D(16, 3, activation="relu", padding="same"),
+                             keras.layers.MaxPooling2D(),
+                             keras.layers.Conv2D(32, 3, activation="relu"),
+                             keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+
+
+def make_digits_lstm() -> keras.Model:
+    """A digits LSTM: the 8 rows as time steps of 8 features - LSTM(32) - Dense(10)."""
+    return keras.Sequential([keras.Input((8, 8)), keras.layers.LSTM(32),
+                             keras.layers.Dense(10, activation="softmax")])
+
+
+#: name -> (builder, input shape) on digits, for ``--whole-fit``.
+DIGITS_MODELS: dict[str, tuple[Callable[[], keras.Model], tuple[int, ...]]] = {
+    "mlp": (make_digits_mlp, (64,)),
+    "cnn": (make_digits_cnn, (8, 8, 1)),
+    "lstm": (make_digits_lstm, (8, 8)),
+}
+
+
+def whole_fit_once(name: str, variant: str, batch_size: int, epochs: int) -> tuple[float, float]:
+    """One fresh model, one ``fit`` on digits; (whole fit, median later epoch) in seconds."""
+    from sklearn.datasets import load_digits
+
+    build, shape = DIGITS_MODELS[name]
+    digits = load_digits()
+    x = (digits.data / 16.0).astype("float32").reshape(-1, *shape)
+    y = digits.target.astype("int32")
+    keras.utils.set_random_seed(0)
+    model = build()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    timer = EpochTimer()
+    callbacks: list[keras.callbacks.Callback] = [timer]
+    if variant == "deeplocalize":
+        callbacks.insert(0, DeepLocalize(on_fault="record", verbose=0))
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=callbacks)
+    whole = time.perf_counter() - start
+    keras.backend.clear_session()
+    return whole, statistics.median(timer.wall[1:])
+
+
+def whole_fit(models: list[str], batches: list[int], epochs: int, repeats: int) -> None:
+    """Print the whole-fit table: plain vs DeepLocalize, interleaved, medians of ``repeats``."""
+    print(f"whole fit on digits (1797 x 8x8), {epochs} epochs, Adam, median of {repeats} "
+          "interleaved pairs; a fresh model per fit")
+    print(f"{'model':<6} {'batch':>5} {'plain fit s':>11} {'DL fit s':>9} {'fit ratio':>9} "
+          f"{'plain epoch s':>13} {'DL epoch s':>10} {'epoch ratio':>11}")
+    ratios: dict[int, list[float]] = {b: [] for b in batches}
+    for name in models:
+        for batch in batches:
+            runs: dict[str, list[tuple[float, float]]] = {"plain": [], "deeplocalize": []}
+            for _ in range(repeats):
+                for variant in runs:
+                    runs[variant].append(whole_fit_once(name, variant, batch, epochs))
+            fit = {v: statistics.median(w for w, _ in r) for v, r in runs.items()}
+            epoch = {v: statistics.median(e for _, e in r) for v, r in runs.items()}
+            ratio = statistics.median(d[0] / p[0] for p, d in zip(runs["plain"],
+                                                                  runs["deeplocalize"]))
+            ratios[batch].append(ratio)
+            print(f"{name:<6} {batch:>5} {fit['plain']:>11.3f} {fit['deeplocalize']:>9.3f} "
+                  f"{ratio:>8.2f}x {epoch['plain']:>13.4f} {epoch['deeplocalize']:>10.4f} "
+                  f"{epoch['deeplocalize'] / epoch['plain']:>10.2f}x", flush=True)
+    for batch, values in ratios.items():
+        print(f"median whole-fit ratio at batch {batch}: {statistics.median(values):.2f}x "
+              f"over {len(values)} models")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
@@ -214,7 +300,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--naive-epochs", type=int, default=2,
                         help="epochs for the naive port (it is slow); the first is warm-up")
+    parser.add_argument("--whole-fit", action="store_true",
+                        help="time whole fit calls on digits instead (see the module docstring)")
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[32, 128])
+    parser.add_argument("--digits-models", nargs="+", default=list(DIGITS_MODELS),
+                        choices=list(DIGITS_MODELS))
     ns = parser.parse_args(argv)
+    if ns.whole_fit:
+        print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        whole_fit(ns.digits_models, ns.batch_sizes, ns.epochs, ns.repeats)
+        return 0
 
     devices = [d.device_type for d in tf.config.list_physical_devices()]
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, devices {devices}, "

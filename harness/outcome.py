@@ -115,6 +115,7 @@ def make_records(
             "worker_s": result.get("wall_s"),
             "train_s": (result.get("training") or {}).get("train_s"),
             "peak_rss_mb": exec_result.peak_rss_mb,
+            "phases": result.get("timing"),  # the worker's own split (harness.worker._Phases)
         },
         "log_dir": unit_dir.relative_to(run_dir).as_posix(),
     }

@@ -89,9 +89,56 @@ def summarize(fits: list[Any], evaluations: list[dict[str, float]]) -> dict[str,
     }
 
 
+class _Phases:
+    """Where a unit's time goes, written to ``result["timing"]`` (``benchmarks/unit_time.py``
+    sums it over a run): seconds from the process's start to :func:`run`, importing
+    TensorFlow/Keras and the tools, setting up (case, program copy, seeds, tools), the program
+    (of which ``train_s`` in ``fit`` calls, ``first_epoch_s`` their first epochs, tracing
+    included), and writing the result."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, float] = {}
+        self.first_epochs: list[float] = []
+        self._last = time.perf_counter()
+        try:
+            import psutil
+
+            self.marks["process_s"] = time.time() - psutil.Process().create_time()
+        except Exception:  # noqa: BLE001  (a missing figure, not a failed unit)
+            pass
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.marks[name] = self.marks.get(name, 0.0) + now - self._last
+        self._last = now
+
+    def epoch_timer(self) -> Any:
+        import keras
+
+        phases = self
+
+        class FirstEpoch(keras.callbacks.Callback):
+            def on_train_begin(self, logs: dict | None = None) -> None:
+                self.t0 = time.perf_counter()
+
+            def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+                if epoch == 0:
+                    phases.first_epochs.append(time.perf_counter() - self.t0)
+
+        return FirstEpoch()
+
+    def to_json(self, train_s: float | None) -> dict[str, float]:
+        out = {k: round(v, 4) for k, v in self.marks.items()}
+        out["first_epoch_s"] = round(sum(self.first_epochs), 4)
+        if train_s is not None:
+            out["train_s"] = round(train_s, 4)
+        return out
+
+
 def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
     """Run the unit; return (and write) the result dict."""
     started = time.perf_counter()
+    phases = _Phases()
     result: dict[str, Any] = {
         "spec": spec.to_json(),
         "status": "completed",
@@ -106,6 +153,7 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
         script = prepare_program(spec, out_dir)
         overrides = {**case.params(spec.profile, spec.variant), **spec.extra.get("params", {})}
         os.environ["DEEPLOCALIZE_PARAMS"] = json.dumps(overrides)
+        phases.mark("setup_s")
 
         import keras
         import tensorflow as tf
@@ -117,6 +165,7 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
         from harness.injection import FitInjector, run_program
         from harness.stream import FINDINGS_FILE, FindingsStream
 
+        phases.mark("imports_s")
         result["env"] = environment()
         keras.utils.set_random_seed(spec.seed)
         tf.config.experimental.enable_op_determinism()
@@ -125,7 +174,8 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
         detectors = {name: registry.create(name) for name in tools}
         injector = FitInjector(detectors, passive=spec.shared)
         stream = FindingsStream(out_dir / FINDINGS_FILE, detectors, injector.stops)
-        injector.trailing.append(stream.callback)
+        injector.trailing += [stream.callback, phases.epoch_timer]
+        phases.mark("setup_s")
         with injector, stream:
             try:
                 run_program(script, list(case.args))
@@ -138,6 +188,7 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
                 result["error"] = {"type": type(exc).__name__, "message": str(exc),
                                    "traceback": traceback.format_exc()}
                 traceback.print_exc()
+        phases.mark("program_s")
         result["verdicts"] = {n: v.to_json() for n, v in injector.verdicts().items()}
         result["tool_versions"] = {n: d.version for n, d in detectors.items()}
         result["training"] = summarize(injector.fits, injector.evaluations)
@@ -155,6 +206,8 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
         result["error"] = {"type": type(exc).__name__, "message": str(exc),
                            "traceback": traceback.format_exc()}
         traceback.print_exc()
+    phases.mark("results_s")
+    result["timing"] = phases.to_json((result.get("training") or {}).get("train_s"))
     result["wall_s"] = round(time.perf_counter() - started, 4)
     _write_result(out_dir, result)
     return result

@@ -103,6 +103,28 @@ def test_completed_unit_has_verdict_history_and_environment(failing_run) -> None
     assert history[0]["epochs_configured"] == 3  # the quick profile's override
 
 
+def test_completed_unit_records_where_its_time_went(failing_run, capsys) -> None:
+    """The worker splits a unit's time into phases; benchmarks/unit_time.py sums a run's."""
+    import importlib.util
+
+    run_dir, _ = failing_run
+    timing = _status(run_dir, "gh-fixture-nan")["timing"]
+    phases = timing["phases"]
+    assert set(phases) >= {"process_s", "setup_s", "imports_s", "program_s", "train_s",
+                           "first_epoch_s", "results_s"}
+    assert 0 < phases["first_epoch_s"] <= phases["train_s"] <= phases["program_s"]
+    assert phases["imports_s"] > 0 and phases["process_s"] > 0
+    assert sum(v for k, v in phases.items()
+               if k not in ("process_s", "train_s", "first_epoch_s")) <= timing["worker_s"] + 0.01
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "unit_time.py"
+    spec = importlib.util.spec_from_file_location("unit_time", path)
+    unit_time = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(unit_time)
+    assert unit_time.main([str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "1 completed units" in out and "first_epoch_s" in out
+
+
 def test_resume_skips_completed_and_retries_failed(failing_run) -> None:
     """Rerunning the same run id skips completed units and retries the others once more."""
     run_dir, specs = failing_run
