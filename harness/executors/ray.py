@@ -25,6 +25,10 @@ from harness.executors.base import ExecResult, Executor, ExecutorUnavailable, Un
 from harness.spec import RunSpec
 
 BACKSTOP_MARGIN_S = 120
+#: A task's node-local unit folder: this prefix, then the Ray worker's pid. A force-cancelled or
+#: killed worker cannot remove its folder; :func:`sweep_orphans` removes those whose worker is
+#: gone (every task does on its node before it starts, and the driver after it cancels one).
+UNIT_PREFIX = "deeplocalize-ray-"
 #: How often the driver's wait for a task looks at the stop flag.
 POLL_S = 1.0
 MAX_FILE_BYTES = 32 * 2**20
@@ -41,6 +45,22 @@ def _collect(folder: Path) -> dict[str, bytes]:
     return files
 
 
+def sweep_orphans(root: Path | None = None) -> list[Path]:
+    """Remove the unit folders under ``root`` (default: the temp folder) whose Ray worker no
+    longer runs; return them. A folder whose pid runs (or was reused) is left alone."""
+    import shutil
+
+    import psutil
+
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{UNIT_PREFIX}*"):
+        pid = folder.name[len(UNIT_PREFIX):].split("-", 1)[0]
+        if folder.is_dir() and pid.isdigit() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def run_on_node(spec_json: dict[str, Any], inner: str, inner_options: dict[str, Any]):
     """The body of a Ray task: run one unit with the inner executor in a node-local folder."""
     from harness.executors.base import SPEC_FILE
@@ -55,7 +75,8 @@ def run_on_node(spec_json: dict[str, Any], inner: str, inner_options: dict[str, 
 
         executor = LocalExecutor()
     executor.preflight()
-    with tempfile.TemporaryDirectory(prefix="deeplocalize-unit-") as tmp:
+    sweep_orphans()
+    with tempfile.TemporaryDirectory(prefix=f"{UNIT_PREFIX}{os.getpid()}-") as tmp:
         unit_dir = Path(tmp)
         spec.write(unit_dir / SPEC_FILE)
         result = executor.run(spec, unit_dir)
@@ -107,6 +128,18 @@ class RayExecutor(Executor):
         (``deeplocalize clean RUN`` removes it now)."""
         self._stop.set()
 
+    def _cancel(self, task: Any) -> None:
+        """Force-cancel ``task`` (its Ray worker is killed); on a local Ray instance, also
+        remove the unit folder the killed worker leaves in the temp folder."""
+        ray = self._ray()
+        ray.cancel(task, force=True)
+        if self.address is None:
+            try:
+                ray.wait([task], timeout=5.0)  # the worker is gone once the task has ended
+            except Exception:  # noqa: BLE001  (a cancelled task may raise here; nothing to do)
+                pass
+            sweep_orphans()
+
     def _ray(self):
         try:
             import ray
@@ -151,12 +184,12 @@ class RayExecutor(Executor):
         while not ready and not self._stop.is_set() and time.perf_counter() < deadline:
             ready, _ = ray.wait([task], timeout=min(POLL_S, deadline - time.perf_counter()))
         if not ready and self._stop.is_set():
-            ray.cancel(task, force=True)
+            self._cancel(task)
             return ExecResult(exit_code=None, killed_for="interrupted",
                               wall_s=round(time.perf_counter() - start, 4),
                               detail={"ray": "cancelled: the harness was stopped"})
         if not ready:
-            ray.cancel(task, force=True)
+            self._cancel(task)
             return ExecResult(exit_code=None, killed_for="timeout",
                               wall_s=round(time.perf_counter() - start, 4),
                               detail={"ray": "cancelled by the driver's backstop deadline"})

@@ -64,7 +64,7 @@ def test_interrupt_cancels_the_task_in_flight(ray_executor, tmp_path: Path) -> N
 
     import psutil
 
-    from harness.executors.ray import RayExecutor
+    from harness.executors.ray import UNIT_PREFIX, RayExecutor
 
     executor = RayExecutor(max_retries=0)  # its own: interrupt() stops it for good
     executor.preflight()  # the module's Ray instance
@@ -76,12 +76,15 @@ def test_interrupt_cancels_the_task_in_flight(ray_executor, tmp_path: Path) -> N
     def workers() -> list[psutil.Process]:
         return [p for p in psutil.process_iter(["cmdline"])
                 if "harness.worker" in " ".join(p.info["cmdline"] or [])
-                and "deeplocalize-unit-" in " ".join(p.info["cmdline"] or [])]
+                and UNIT_PREFIX in " ".join(p.info["cmdline"] or [])]
 
     deadline = time.monotonic() + 90
     while not workers() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert workers(), "the unit's worker never started"
+    cmdline = workers()[0].cmdline()
+    folder = Path(cmdline[cmdline.index("--out") + 1])
+    assert folder.name.startswith(UNIT_PREFIX) and folder.is_dir()
     start = time.monotonic()
     executor.interrupt()
     thread.join(timeout=60)
@@ -91,3 +94,5 @@ def test_interrupt_cancels_the_task_in_flight(ray_executor, tmp_path: Path) -> N
     while workers() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert workers() == []
+    # The killed Ray worker could not remove its node-local unit folder: the driver did.
+    assert not folder.exists()
