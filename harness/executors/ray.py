@@ -29,6 +29,8 @@ BACKSTOP_MARGIN_S = 120
 #: killed worker cannot remove its folder; :func:`sweep_orphans` removes those whose worker is
 #: gone (every task does on its node before it starts, and the driver after it cancels one).
 UNIT_PREFIX = "deeplocalize-ray-"
+#: How long the driver waits for a cancelled task's worker to die to remove its folder.
+SWEEP_WAIT_S = 15.0
 #: How often the driver's wait for a task looks at the stop flag.
 POLL_S = 1.0
 MAX_FILE_BYTES = 32 * 2**20
@@ -61,6 +63,13 @@ def sweep_orphans(root: Path | None = None) -> list[Path]:
     return removed
 
 
+def _tag(spec: RunSpec) -> str:
+    """A short name for the unit in its folder's name, so the driver can find that folder."""
+    import hashlib
+
+    return hashlib.sha256(f"{spec.run_id}/{spec.unit_key}".encode()).hexdigest()[:12]
+
+
 def run_on_node(spec_json: dict[str, Any], inner: str, inner_options: dict[str, Any]):
     """The body of a Ray task: run one unit with the inner executor in a node-local folder."""
     from harness.executors.base import SPEC_FILE
@@ -76,7 +85,7 @@ def run_on_node(spec_json: dict[str, Any], inner: str, inner_options: dict[str, 
         executor = LocalExecutor()
     executor.preflight()
     sweep_orphans()
-    with tempfile.TemporaryDirectory(prefix=f"{UNIT_PREFIX}{os.getpid()}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{UNIT_PREFIX}{os.getpid()}-{_tag(spec)}-") as tmp:
         unit_dir = Path(tmp)
         spec.write(unit_dir / SPEC_FILE)
         result = executor.run(spec, unit_dir)
@@ -128,17 +137,21 @@ class RayExecutor(Executor):
         (``deeplocalize clean RUN`` removes it now)."""
         self._stop.set()
 
-    def _cancel(self, task: Any) -> None:
+    def _cancel(self, task: Any, spec: RunSpec) -> None:
         """Force-cancel ``task`` (its Ray worker is killed); on a local Ray instance, also
-        remove the unit folder the killed worker leaves in the temp folder."""
+        remove the unit folder the killed worker leaves in the temp folder, once that worker
+        is gone (waiting at most :data:`SWEEP_WAIT_S`)."""
         ray = self._ray()
         ray.cancel(task, force=True)
-        if self.address is None:
-            try:
-                ray.wait([task], timeout=5.0)  # the worker is gone once the task has ended
-            except Exception:  # noqa: BLE001  (a cancelled task may raise here; nothing to do)
-                pass
+        if self.address is not None:
+            return
+        mine = f"{UNIT_PREFIX}*-{_tag(spec)}-*"
+        deadline = time.monotonic() + SWEEP_WAIT_S
+        while True:
             sweep_orphans()
+            if not any(Path(tempfile.gettempdir()).glob(mine)) or time.monotonic() > deadline:
+                return
+            time.sleep(0.25)
 
     def _ray(self):
         try:
@@ -184,12 +197,12 @@ class RayExecutor(Executor):
         while not ready and not self._stop.is_set() and time.perf_counter() < deadline:
             ready, _ = ray.wait([task], timeout=min(POLL_S, deadline - time.perf_counter()))
         if not ready and self._stop.is_set():
-            self._cancel(task)
+            self._cancel(task, spec)
             return ExecResult(exit_code=None, killed_for="interrupted",
                               wall_s=round(time.perf_counter() - start, 4),
                               detail={"ray": "cancelled: the harness was stopped"})
         if not ready:
-            self._cancel(task)
+            self._cancel(task, spec)
             return ExecResult(exit_code=None, killed_for="timeout",
                               wall_s=round(time.perf_counter() - start, 4),
                               detail={"ray": "cancelled by the driver's backstop deadline"})

@@ -19,6 +19,7 @@ from harness.outcome import make_records
 from harness.runner import run_many
 from harness.spec import RunSpec
 from harness.stream import FINDINGS_FILE, FindingsStream, partial_verdicts, read
+from localizer.probe import RING_CALLS
 
 BENCH = Path(__file__).resolve().parent.parent / "fixtures" / "bench"
 TOOLS = ("deeplocalize", "terminate_on_nan")
@@ -79,7 +80,9 @@ def test_failed_unit_keeps_the_findings_made_before(
     finding = partial["findings"][0]
     assert finding["epoch"] == 0 and finding["target"] == "layer"
     assert finding["code"] in ("EBA", "EAA", "ELF", "EAF", "EBW", "EBDW")
-    assert partial["stop"]["early"] and partial["stop"]["iteration"] == finding["iteration"]
+    # The stop request comes at DeepLocalize's next read of the probe (docs/localizer.md).
+    assert partial["stop"]["early"]
+    assert finding["iteration"] <= partial["stop"]["iteration"] <= finding["iteration"] + RING_CALLS
     assert set(partial) == {"partial", "detected", "stop", "stops", "findings", "category", "raw"}
 
 
