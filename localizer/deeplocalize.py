@@ -260,7 +260,7 @@ class DeepLocalize(keras.callbacks.Callback):
             step = int(steps[event])
             self._record(steps[event : event + 1], tables[event : event + 1], base)
             hits = plan.checker.update(means[event], valid[event], stds[event])
-            if mdl is None and event >= i + quiet:  # the row is not quiet: MDL not run yet
+            if event == i + quiet:  # the first non-quiet row: MDL has not seen it yet
                 mdl = self._progress(tables[event])
             wall = end_times[bisect.bisect_left(ends, step)] if ends and step <= ends[-1] else None
             found = self._report(hits, mdl, tables[event], step - base - 1, wall)

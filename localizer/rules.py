@@ -228,9 +228,7 @@ class SlotChecker:
         self.observations += valid
 
         numerical = valid & ~finite & self.numerical
-        is_zero = valid & finite & (means == 0.0)
-        if s.zero_std:
-            is_zero &= np.asarray(stds, dtype=np.float64) == 0.0
+        is_zero = self._zero_means(means, valid, stds)
         self.zero_counts += is_zero
         zero = (
             is_zero
@@ -275,6 +273,13 @@ class SlotChecker:
                 fired.append((int(slot), UNCHANGED))
         return fired
 
+    def _zero_means(self, means: np.ndarray, valid: np.ndarray, stds: Any) -> np.ndarray:
+        """Where a measured mean counts as zero: exactly 0 (and, with ``zero_std``, a std of 0)."""
+        is_zero = valid & (means == 0.0)  # 0.0 is finite: NaN and Inf never compare equal
+        if self.settings.zero_std:
+            is_zero &= np.asarray(stds, dtype=np.float64) == 0.0
+        return is_zero
+
     # -- blocks of batches ------------------------------------------------------------------------
     # The callback reads the summaries of several batches at once; these two methods let it run
     # the rules over a whole block with a few array operations instead of one update per batch.
@@ -311,9 +316,7 @@ class SlotChecker:
         irregular = (valid & ~finite) | (valid != valid[0])
         skip = np.zeros((self.n_slots, 3), bool) if skip is None else skip
 
-        is_zero = valid & finite & (means == 0.0)
-        if s.zero_std:
-            is_zero &= np.asarray(stds, dtype=np.float64) == 0.0
+        is_zero = self._zero_means(means, valid, stds)
         observations = self.observations + np.cumsum(valid, axis=0)
         zero_counts = self.zero_counts + np.cumsum(is_zero, axis=0)
         zero = (
@@ -379,9 +382,7 @@ class SlotChecker:
         if k == 0:
             return
         valid = np.asarray(valid, dtype=bool)
-        is_zero = valid & np.isfinite(means) & (means == 0.0)
-        if s.zero_std:
-            is_zero &= np.asarray(stds, dtype=np.float64) == 0.0
+        is_zero = self._zero_means(means, valid, stds)
         self.observations += valid.sum(axis=0)
         self.zero_counts += is_zero.sum(axis=0)
         cols = np.flatnonzero(valid[0])
