@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import vocab
+from harness.case_schema import CASE_ID, CASE_SCHEMA
 from harness.casedraft import SCRIPT, patch_lines, provisional, quick_profile, skeleton
-from harness.cases import CASE_ID, CASE_SCHEMA, CaseError, load_case, params_used, write_patch
+from harness.cases import CaseError, load_case, params_used, write_patch
 from harness.modelcheck import ProbeResult, probe_many
 from harness.schema import LEFT_TO_FILL, SchemaError, validate
 

@@ -29,6 +29,8 @@ Per tool, over the latest record of every (case, variant, tool, seed):
   the comparison with the paper's published verdict for the matching tool.
 - missing units (planned but without a record) are counted separately and are *not* in the
   denominators; failed units are.
+- reproduction: per case and paper column, our verdict, the paper's and the recorded reason
+  for a disagreement (:mod:`harness.reproduction`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from dataclasses import asdict
 from typing import Any
 
 from harness.cases import Case
+from harness.reproduction import reproduction
 from harness.spec import NO_TOOL
 from harness.tally import (
     COMPLETED,
@@ -308,4 +311,5 @@ def score(cases: Mapping[str, Case], latest: Iterable[Mapping[str, Any]], *,
         "cases": case_results,
         "paper": {name: paper_totals(case_results, name) for name in names},
         "categories": category_breakdown(cases, case_results, names),
+        "reproduction": reproduction(cases, case_results, records),
     }

@@ -49,6 +49,19 @@ PAPER_TOOLS = (
     "deeplocalize_tool",  # the imperative tool (Stack Overflow cases only)
 )
 
+#: Why our verdict in one of the paper's columns differs from the paper's (``[[reproduction]]``
+#: in a case's metadata; ``harness/reproduction.py``). ``port:*`` reasons lie in our port of
+#: the program, the others outside it.
+REPRODUCTION_REASONS = (
+    "port:data",  # the stand-in data trains differently from the original
+    "port:semantics",  # the loss semantics (harness/semantics.py) change the loss curve
+    "port:profile",  # the profile's cuts (epochs, data size) change what the column can see
+    "port:program",  # the Keras 3 port cannot do what the original did (an API that is gone)
+    "seed",  # the published outcome hung on an unseeded random draw of the original
+    "paper",  # the paper's own tables contradict the verdict or each other
+    "tool",  # our implementation of the tool differs from the one the paper ran
+)
+
 #: Where a fault of each category sits: the target a diagnosis of that category points at.
 CATEGORY_TARGETS = {
     "wrong_activation": "layer",

@@ -127,7 +127,7 @@ def _write_csv(out: Path, tables: Mapping[str, Any], scores: Mapping[str, Any]) 
     paths = [out / "summary.csv"]
     paths[0].write_text(to_csv(SUMMARY_CSV_COLUMNS, summary_csv_rows(scores)), encoding="utf-8")
     for key, table in tables.items():
-        if key == "summary":
+        if key in ("summary", "reproduction_differences"):  # the latter: rows of another CSV
             continue
         path = out / f"{table.name}.csv"
         path.write_text(to_csv(table.columns, table.rows), encoding="utf-8")
@@ -148,6 +148,9 @@ def _write_markdown(out: Path, data: RunData, tables: Mapping[str, Any],
     parts += ["## Against the paper", table_markdown(tables["paper_totals"]),
               table_markdown(tables["paper_headline"]), "## Per case",
               table_markdown(tables["matrix"]), table_markdown(tables["paper_cases"]),
+              "## Reproduction of the paper", table_markdown(tables["reproduction_columns"]),
+              table_markdown(tables["reproduction_differences"]),
+              table_markdown(tables["reproduction_non_separating"]),
               "## Per fault category", table_markdown(tables["categories"]),
               "## Time and overhead", table_markdown(tables["time"])]
     if "time_to_detection" in pngs:

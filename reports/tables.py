@@ -24,6 +24,7 @@ from reports.cells import (
     fmt_num,
     fmt_plain,
 )
+from reports.reproduction import cases_table, reproduction_tables
 from reports.summary import summary_tables
 
 #: The paper's headline totals (data, transcribed from the paper; package data of ``reports``).
@@ -363,4 +364,7 @@ def build_tables(scores: Mapping[str, Any], latest: Mapping[str, Mapping[str, An
         "time": time_table(scores),
         "overhead": overhead_table(scores),
         "failures": failures_table(scores, latest),
+        **reproduction_tables(scores),
+        "reproduction_differences": cases_table(
+            scores.get("reproduction") or {"rows": []}, differences_only=True),
     }

@@ -1,4 +1,5 @@
-"""``deeplocalize score`` and ``report``: pure readers of a run's records (never re-run).
+"""``deeplocalize score``, ``report`` and ``reproduce``: pure readers of a run's records (never
+re-run).
 
 Both take a run id (looked up in ``--runs-dir``) or a path to a run folder
 (:func:`harness.results.resolve_run`), e.g. ``runs/<id>`` as ``deeplocalize run`` prints it.
@@ -46,6 +47,16 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     report.add_argument("--format", default="html,md,csv",
                         help="comma-separated: html, md, csv (default all)")
     report.add_argument("--against", metavar="REF", help=_AGAINST_HELP)
+
+    repro = cmd("reproduce", "how far a run reproduces the paper: per case and paper column, "
+                "ours, the paper's and the recorded reason for a difference (pure)",
+                "deeplocalize reproduce RUN", "deeplocalize reproduce RUN --all",
+                "deeplocalize reproduce RUN --format json")
+    repro.add_argument("run", metavar="RUN", help=_RUN_HELP)
+    repro.add_argument("--runs-dir", default="runs", help="where run ids are looked up")
+    repro.add_argument("--all", action="store_true",
+                       help="every case and column, not only the differences")
+    repro.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def print_scores(run_dir: Path, root: Path, as_json: bool = False, write_report: bool = False,
@@ -120,4 +131,20 @@ def _report(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
-HANDLERS = {"score": _score, "report": _report}
+def _reproduce(args: argparse.Namespace, root: Path) -> int:
+    from harness.reporting import load_run
+    from harness.results import resolve_run
+    from reports.cells import table_markdown
+    from reports.reproduction import cases_table, columns_table, non_separating_table
+
+    rep = load_run(resolve_run(args.run, args.runs_dir), root).scores["reproduction"]
+    if args.format == "json":
+        print(json.dumps(rep, indent=1))
+        return 0
+    tables = (columns_table(rep), cases_table(rep, differences_only=not args.all),
+              non_separating_table(rep))
+    print("\n\n".join(table_markdown(t) for t in tables))
+    return 0
+
+
+HANDLERS = {"score": _score, "report": _report, "reproduce": _reproduce}
