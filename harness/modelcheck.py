@@ -9,7 +9,9 @@ metadata to what was recorded:
 - ``ground_truth.site`` equals the fault-site convention (:func:`harness.sites.fault_sites`, in
   ``bugs/README.md``) applied to ``ground_truth.layers`` on that model;
 - every fit of the profile runs at least :data:`MIN_BATCHES` batches, unless the case says why
-  not in ``profiles.min_batches_reason``.
+  not in ``profiles.min_batches_reason``;
+- no fit of the quick profile runs fewer than :data:`MIN_EPOCHS` epochs unless the author's
+  program (``training.epochs``) has fewer: the paper's Keras callbacks check once per epoch.
 
 The pure parts (the convention, the checks) need no TensorFlow; only the subprocess imports it.
 """
@@ -33,6 +35,10 @@ from harness.sites import fault_sites
 #: batches before its "unchanged" rule can fire and 100 (two windows of 50) for "model does
 #: not learn" (MDL).
 MIN_BATCHES = 100
+#: Epochs every fit of the quick profile keeps (or the author's count, when smaller):
+#: EarlyStopping(patience=1), the paper's baseline, can stop a fit before its end only from the
+#: end of the 2nd epoch of 3 or more, so a shorter fit leaves it blind (#11).
+MIN_EPOCHS = 3
 
 DEFAULT_TIMEOUT_S = 300.0  # per probed unit
 
@@ -246,6 +252,15 @@ def check_probe(case: Case, result: ProbeResult) -> tuple[list[str], list[str]]:
                 f"{fit.describe()}, fewer than {MIN_BATCHES} batches; raise the quick profile "
                 "or say why it cannot in profiles.min_batches_reason"
             )
+    if result.profile == "quick":
+        floor = min(MIN_EPOCHS, case.meta["training"]["epochs"])
+        for fit in result.fits:
+            if fit.epochs < floor:
+                errors.append(
+                    f"error: {where}: profiles.quick: {tag} fit #{fit.index} runs {fit.epochs} "
+                    f"epoch(s), fewer than {floor}: EarlyStopping(patience=1) cannot stop it "
+                    "before its end; fold fewer epochs or cut fewer"
+                )
     return errors, warnings
 
 

@@ -8,8 +8,9 @@ sits at 0.5, the MSE stays at 0.25 and the bitwise accuracy at 0.5 for all 1000 
 is generated in the program.
 
 Keras 3 port: ``init='normal'`` becomes ``'random_normal'`` (stddev 0.05, as in Keras 2), and
-the accuracy is asked for as ``binary_accuracy`` (bitwise), which is what Keras 2.2's
-``'accuracy'`` computed here (Keras 3 would choose categorical accuracy for 8 outputs).
+the accuracy is asked for as ``BinaryAccuracy`` (bitwise) under the original's log name
+``accuracy``: that is what Keras 2.2's ``'accuracy'`` computed here (Keras 3 would choose
+categorical accuracy for 8 outputs), and the name EarlyStopping(monitor='accuracy') reads.
 ``fold_epochs`` (1 = the original) trains ``epochs / fold_epochs`` epochs on the rows tiled
 ``fold_epochs`` times: about the same optimizer steps with fewer of Keras 3's costly epoch
 boundaries. The final ``evaluate`` reports the end state.
@@ -44,7 +45,8 @@ model = keras.Sequential(
         layers.Activation("sigmoid"),
     ]
 )
-model.compile(loss="mean_squared_error", optimizer="sgd", metrics=["binary_accuracy"])
+bitwise = keras.metrics.BinaryAccuracy(name="accuracy")  # Keras 2.2's 'accuracy' here
+model.compile(loss="mean_squared_error", optimizer="sgd", metrics=[bitwise])
 
 model.fit(
     np.tile(X, (FOLD_EPOCHS, 1)),

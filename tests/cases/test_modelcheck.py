@@ -118,6 +118,17 @@ def test_probe_records_layers_and_every_fit_without_training(bench: Path) -> Non
     assert f"fewer than {MIN_BATCHES} batches" in errors[0]
 
 
+def test_a_quick_fit_keeps_three_epochs_unless_the_author_trained_fewer(bench: Path) -> None:
+    """A quick fit of 2 epochs leaves EarlyStopping(patience=1) blind: an error, unless the
+    author's program itself trains fewer than 3 epochs."""
+    case = load_case(bench, CASE)
+    errors, _ = check_probe(case, _result(_fit(0, 2, 60)))
+    assert len(errors) == 1
+    assert "fit #0 runs 2 epoch(s), fewer than 3: EarlyStopping(patience=1)" in errors[0]
+    _edit(bench, "epochs = 4", "epochs = 2")
+    assert check_probe(load_case(bench, CASE), _result(_fit(0, 2, 60))) == ([], [])
+
+
 def test_labels_and_site_that_match_pass(bench: Path) -> None:
     case = load_case(bench, CASE)
     assert check_probe(case, _result(_fit(0, 20, 5))) == ([], [])
@@ -172,9 +183,9 @@ def test_labels_are_only_checked_on_the_buggy_variant(bench: Path) -> None:
 
 def test_every_short_fit_is_an_error_unless_the_case_says_why(bench: Path) -> None:
     case = load_case(bench, CASE)
-    errors, _ = check_probe(case, _result(_fit(0, 20, 5), _fit(1, 3, 5), _fit(2, 1, None)))
+    errors, _ = check_probe(case, _result(_fit(0, 20, 5), _fit(1, 3, 5), _fit(2, 3, None)))
     assert [e.split("fit #")[1][:1] for e in errors] == ["1", "2"]
-    assert "1 epochs x an unknown number of batches" in errors[1]
+    assert "3 epochs x an unknown number of batches" in errors[1]
     _edit(bench, "[profiles.quick]", '[profiles]\nmin_batches_reason = "why"\n\n[profiles.quick]')
     case = load_case(bench, CASE)
     assert check_probe(case, _result(_fit(0, 20, 5), _fit(1, 3, 5))) == ([], [])
