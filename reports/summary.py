@@ -146,7 +146,8 @@ def summary_tables(scores: Mapping[str, Any]) -> list[Table]:
 
 def score_table_markdown(scores: Mapping[str, Any], cases: Mapping[str, Any] | None = None) -> str:
     """The compact per-tool tables printed by ``deeplocalize run`` and ``score``: the headline
-    set, then the rates over the paper's 40 cases and the negative control."""
+    set, then the rates over the paper's 40 cases and the negative control, then agreement
+    with the paper per column (``deeplocalize reproduce`` lists the cases)."""
     columns = ("tool", "buggy_runs", "TP", "FN", "failed_buggy", "detection", "FP", "TN",
                "failed_patched", "false_alarm", "localized", "localized_exact", "diagnosis",
                "median_detect_s")
@@ -157,4 +158,12 @@ def score_table_markdown(scores: Mapping[str, Any], cases: Mapping[str, Any] | N
             continue
         parts.append(f"{name}: {group['label']} ({len(group['cases'])} cases)\n\n"
                      + markdown(columns, summary_rows(scores, group["tools"])))
+    repro = (scores.get("reproduction") or {}).get("columns") or {}
+    if repro:
+        rows = [{"paper column": c, "agree": f"{s['agree']}/{s['cases']}",
+                 "differ": str(s["differ"]), "unexplained": str(s["unexplained"]),
+                 "undecided": str(s["undecided"])} for c, s in repro.items()]
+        parts.append("reproduction: our verdicts against the paper's Tables VI/VII "
+                     "(deeplocalize reproduce RUN lists every difference and its reason)\n\n"
+                     + markdown(tuple(rows[0]), rows))
     return "\n\n".join(parts)
