@@ -11,9 +11,12 @@ the distance
     d(s) = mean over the variants with a published loss of |log10(ours / paper)|
 
 (a published NaN counts 0 when ours is non-finite too and 3 otherwise; a finite published loss
-against a non-finite one of ours counts 3). The semantics chosen is the closest, unless the
-case's current semantics is within 0.3 of it (a factor of 2): the criterion was fixed before
-the runs were made, and it looks at losses only, never at any tool's verdict.
+against a non-finite one of ours counts 3), over the variants that ran under every semantics
+compared. The semantics chosen is the closest, unless the case's current semantics is within
+0.3 of it (a factor of 2); equal distances go to the one nearest Keras 2.2 (keras2, then
+tfkeras, then keras3). The criterion was fixed before the runs were made, and it looks at
+losses only, never at any tool's verdict. When several runs hold the same (semantics, case,
+variant, seed), the one given last wins: give the runs oldest first.
 
 Usage::
 
@@ -37,8 +40,9 @@ from harness.envinfo import bench_root  # noqa: E402
 from harness.results import resolve_run  # noqa: E402
 
 KEEP_WITHIN = 0.3  # log10 units: keep the case's semantics unless another is 2x closer
+ORDER = ("keras2", "tfkeras", "keras3")  # ties go to the one nearest Keras 2.2
 MISS = 3.0  # a NaN against a finite loss, either way
-NUMBER = re.compile(r"^\s*([-+0-9.eE]+|NaN)")
+NUMBER = re.compile(r"^\s*(NaN|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
 
 
 def published_loss(text: str | None) -> float | None:
@@ -109,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         names_here = [n for n in names if (case_id, "buggy") in runs[n]]
         if not names_here:
             continue
+        common = [v for v in ("buggy", "patched")
+                  if published[v] is not None and all((case_id, v) in runs[n] for n in names_here)]
         cells, dist = [], {}
         for n in names:
             if n not in names_here:
@@ -119,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 loss, acc = runs[n].get((case_id, variant), (None, None))
                 parts.append("–" if loss is None else f"{loss:.4g}"
                              + ("" if acc is None else f" ({acc:.3g})"))
-                if published[variant] is not None:
+                if variant in common:
                     d = distance(loss, published[variant])
                     if d is not None:
                         ds.append(d)
@@ -128,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         known = {n: d for n, d in dist.items() if d is not None}
         choice = case.semantics
         if known:
-            best = min(known, key=known.get)
+            best = min(known, key=lambda n: (known[n], ORDER.index(n) if n in ORDER else 9))
             current = known.get(case.semantics)
             if current is None or current - known[best] >= KEEP_WITHIN:
                 choice = best
