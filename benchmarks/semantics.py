@@ -4,8 +4,8 @@ Give runs that together cover the semantics to compare (e.g. the main job, which
 case under its own semantics, plus the same cases under ``--semantics tfkeras`` and
 ``--semantics keras3``); each record says which semantics it ran. For every case with a
 published loss in ``paper.loss_acc_before`` / ``loss_acc_after`` (Tables IV/V), this prints our
-final training loss and accuracy under each semantics (median over the seeds) next to the
-paper's, and
+final training loss and accuracy under each semantics (median over the seeds that ran under
+every semantics compared: a comparison never mixes seeds) next to the paper's, and
 the distance
 
     d(s) = mean over the variants with a published loss of |log10(ours / paper)|
@@ -70,28 +70,26 @@ def distance(ours: float | None, paper: float) -> float | None:
 Loss = tuple[float | None, float | None]
 
 
-def final_losses(runs: list[Path]) -> dict[str, dict[tuple[str, str], Loss]]:
-    """semantics -> (case, variant) -> median final training (loss, accuracy) over the seeds
-    that ran under it; a non-finite loss is ``inf``."""
-    seen: dict[tuple[str, str, str, int], Loss] = {}
+def final_losses(runs: list[Path]) -> dict[str, dict[tuple[str, str], dict[int, Loss]]]:
+    """semantics -> (case, variant) -> seed -> final training (loss, accuracy); a non-finite
+    loss is ``inf``."""
+    out: dict[str, dict[tuple[str, str], dict[int, Loss]]] = {}
     for r in (r for run in runs for r in records.latest(run).values()):
         if r["status"] != "completed" or not r.get("training"):
             continue
         metrics = r["training"].get("metrics") or {}
         loss = math.inf if metrics.get("loss_nonfinite") else metrics.get("loss")
-        key = (r.get("semantics") or "?", r["case_id"], r["variant"], r["seed"])
-        seen[key] = (loss, metrics.get("accuracy"))
-    groups: dict[tuple[str, str, str], list[Loss]] = {}
-    for (sem, case, variant, _), value in seen.items():
-        groups.setdefault((sem, case, variant), []).append(value)
-    out: dict[str, dict[tuple[str, str], Loss]] = {}
-    for (sem, case, variant), values in groups.items():
-        losses = [v[0] for v in values if v[0] is not None]
-        accs = [v[1] for v in values if v[1] is not None]
-        out.setdefault(sem, {})[(case, variant)] = (
-            statistics.median(losses) if losses else None,
-            statistics.median(accs) if accs else None)
+        cell = out.setdefault(r.get("semantics") or "?", {}).setdefault(
+            (r["case_id"], r["variant"]), {})
+        cell[r["seed"]] = (loss, metrics.get("accuracy"))
     return out
+
+
+def _median(by_seed: dict[int, Loss], seeds: set[int]) -> Loss:
+    losses = [by_seed[s][0] for s in seeds if by_seed[s][0] is not None]
+    accs = [by_seed[s][1] for s in seeds if by_seed[s][1] is not None]
+    return (statistics.median(losses) if losses else None,
+            statistics.median(accs) if accs else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         common = [v for v in ("buggy", "patched")
                   if published[v] is not None and all((case_id, v) in runs[n] for n in names_here)]
+        seeds = set.intersection(*(set(runs[n][(case_id, v)]) for n in names_here
+                                   for v in ("buggy", "patched") if (case_id, v) in runs[n]))
         cells, dist = [], {}
         for n in names:
             if n not in names_here:
@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             parts, ds = [], []
             for variant in ("buggy", "patched"):
-                loss, acc = runs[n].get((case_id, variant), (None, None))
+                by_seed = runs[n].get((case_id, variant), {})
+                loss, acc = _median(by_seed, seeds & set(by_seed)) if by_seed else (None, None)
                 parts.append("–" if loss is None else f"{loss:.4g}"
                              + ("" if acc is None else f" ({acc:.3g})"))
                 if variant in common:
