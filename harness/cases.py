@@ -136,6 +136,9 @@ def load_case(root: Path, case_id: str) -> Case:
     if "layer" in gt["targets"] and not gt.get("layers"):
         raise CaseError(f"{path}: ground_truth.layers: required when targets include 'layer'")
     _check_site(gt, path)
+    if data.get("reproduction") and not data.get("paper"):
+        raise CaseError(f"{path}: reproduction: explains differences from the paper, but the "
+                        "case has no [paper] table")
     oracle = data["oracle"]
     return Case(
         id=case_id,

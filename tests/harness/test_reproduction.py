@@ -142,3 +142,15 @@ def test_the_metadata_schema_checks_every_reason(bench: Path) -> None:
     assert "reproduction[1].columns: 'keras' is not one of" in message
     assert "reproduction[1].reason: 'because' is not one of" in message
     assert "reproduction[1].measured: required key is missing" in message
+
+
+def test_a_reason_needs_the_papers_results(bench: Path) -> None:
+    """A case without a [paper] table (one added later) cannot explain a difference from it."""
+    path = bench / "bugs" / "gh-fixture-nan" / "case.toml"
+    text = path.read_text()
+    assert text.rstrip().endswith('[paper]\ntable = "VII"\nrow = 0')
+    path.write_text(text[:text.index("[paper]")])
+    _append(bench, '\n[[reproduction]]\nprofile = "any"\ncolumns = ["keras_union"]\n'
+                   'reason = "paper"\nmeasured = "x"\n')
+    with pytest.raises(CaseError, match=r"reproduction: explains differences from the paper"):
+        load_case(bench, "gh-fixture-nan")
