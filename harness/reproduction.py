@@ -79,10 +79,13 @@ def _seed_fact(record: Mapping[str, Any]) -> str:
     return head + text
 
 
-def _data(records: Iterable[Mapping[str, Any]]) -> str:
+def _data(case: Case, records: Iterable[Mapping[str, Any]]) -> str:
+    """What the seeds ran on: each dataset module's origin as recorded, else the case's own
+    ``[data] name`` (data the program makes or reads itself, e.g. ``generated``)."""
     sources = sorted({f"{name}: {info.get('origin', info.get('source', '?'))}"
                       for r in records for name, info in (r.get("data") or {}).items()})
-    return "; ".join(sources) or "generated in the program"
+    name = (case.meta.get("data") or {}).get("name", "generated")
+    return "; ".join(sources) or f"{name} (in the program)"
 
 
 def _row(case: Case, column: str, result: Mapping[str, Any],
@@ -109,7 +112,7 @@ def _row(case: Case, column: str, result: Mapping[str, Any],
         "reason_measured": [r["measured"] for r in reasons],
         "measured": [_seed_fact(r) for r in buggy],
         "profile": "/".join(sorted(profiles)),
-        "data": _data(buggy),
+        "data": _data(case, buggy),
         "separates": case.separates,
     }
 

@@ -54,6 +54,9 @@ def test_agreement_and_an_unexplained_difference(case) -> None:
     assert acc["measured"][0] == "seed 0: stopped at epoch 2 of 3, loss 0.25, accuracy 0.5"
     assert acc["measured"][1] == "seed 1: no stop in 3 of 3 epochs, loss 0.25, accuracy 0.5"
     assert acc["data"] == "mnist: stand-in"
+    no_module = [dict(r, data={}) for r in records]
+    rows, _ = _rows(case, no_module)
+    assert rows["early_stopping_accuracy"]["data"] == "mnist (in the program)"
     summary = rep["columns"]["early_stopping_accuracy"]
     assert (summary["agree"], summary["differ"], summary["unexplained"]) == (0, 1, 1)
 
