@@ -13,13 +13,14 @@ from harness import vocab
 from harness.schema import Field, Table, TableList, one_of
 
 NUM = (int, float)
-CASE_ID = re.compile(r"^(so-\d+|gh-[a-z0-9][a-z0-9._-]*)$")
+CASE_ID = re.compile(r"^(so-\d+|gh-[a-z0-9][a-z0-9._-]*|mut-[a-z0-9][a-z0-9_.-]*)$")
 
 
 def _case_id(value: Any) -> str | None:
     if CASE_ID.match(value):
         return None
-    return f"{value!r} is not a case id (so-<post id> or gh-<repo name in lower case>)"
+    return (f"{value!r} is not a case id (so-<post id>, gh-<repo name in lower case> or "
+            "mut-<parent>-<operator>-<param>)")
 
 
 def _site(value: list[Any]) -> str | None:
@@ -133,6 +134,15 @@ CASE_SCHEMA: dict[str, Any] = {
             **{tool: _PAPER_RESULT for tool in vocab.PAPER_TOOLS},
         },
         doc="only for the paper's cases: a case added later has none",
+    ),
+    "mutant": Table(
+        {
+            "parent": Field((str,), required=True, doc="the healthy program it was made from"),
+            "parent_kind": Field((str,), required=True, check=one_of("case", "program")),
+            "operator": Field((str,), required=True, doc="harness.mutants.OPERATORS"),
+            "param": Field((str,), required=True),
+        },
+        doc="only for origin = 'mutant' (mutants/README.md)",
     ),
     "reproduction": TableList(
         {

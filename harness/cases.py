@@ -74,6 +74,11 @@ class Case:
     meta: dict[str, Any] = field(repr=False, compare=False)
 
     @property
+    def suite(self) -> str:
+        """``mutants`` for a generated mutant, else ``real``."""
+        return "mutants" if self.origin == "mutant" else "real"
+
+    @property
     def folder(self) -> Path:
         return self.root / "bugs" / self.id
 
@@ -114,8 +119,23 @@ class Case:
         return h.hexdigest()[:16]
 
 
+#: Where each suite's cases live under the benchmark root (each holds ``bugs/``, ``patches/``).
+SUITE_DIRS = {"real": ".", "mutants": "mutants"}
+
+
+def case_root(root: Path, case_id: str) -> Path:
+    """The folder holding the case's ``bugs/`` and ``patches/``: ``root`` for a real case,
+    ``root/mutants`` for a generated mutant (``root`` itself when it holds neither)."""
+    for sub in SUITE_DIRS.values():
+        if (root / sub / "bugs" / case_id / "case.toml").exists():
+            return (root / sub) if sub != "." else root
+    return root
+
+
 def load_case(root: Path, case_id: str) -> Case:
-    """Load and validate ``bugs/<case_id>/case.toml`` under the benchmark ``root``."""
+    """Load and validate ``bugs/<case_id>/case.toml`` under the benchmark ``root`` (or, for a
+    mutant, under ``root/mutants``)."""
+    root = case_root(root, case_id)
     path = root / "bugs" / case_id / "case.toml"
     if not path.exists():
         known = ", ".join(discover(root)) or "(none)"
@@ -136,6 +156,8 @@ def load_case(root: Path, case_id: str) -> Case:
     if "layer" in gt["targets"] and not gt.get("layers"):
         raise CaseError(f"{path}: ground_truth.layers: required when targets include 'layer'")
     _check_site(gt, path)
+    if (data["origin"] == "mutant") != ("mutant" in data):
+        raise CaseError(f"{path}: mutant: required with origin = 'mutant', and only then")
     if data.get("reproduction") and not data.get("paper"):
         raise CaseError(f"{path}: reproduction: explains differences from the paper, but the "
                         "case has no [paper] table")
@@ -187,19 +209,24 @@ def _check_site(gt: dict[str, Any], path: Path) -> None:
         )
 
 
-def discover(root: Path) -> list[str]:
-    """Ids of every case folder under ``root/bugs`` (folders starting with ``_`` are skipped)."""
-    bugs = root / "bugs"
-    if not bugs.is_dir():
-        return []
-    return sorted(
-        p.name for p in bugs.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
-    )
+def discover(root: Path, suite: str = "real") -> list[str]:
+    """Ids of every case folder of ``suite`` (``real``, ``mutants`` or ``all``) under ``root``
+    (folders starting with ``_`` or ``.`` are skipped)."""
+    if suite not in vocab.SUITES:
+        raise CaseError(f"unknown suite {suite!r}; expected one of {vocab.SUITES}")
+    names = set()
+    for name, sub in SUITE_DIRS.items():
+        bugs = root / sub / "bugs"
+        if suite in (name, "all") and bugs.is_dir():
+            names |= {p.name for p in bugs.iterdir()
+                      if p.is_dir() and not p.name.startswith(("_", "."))}
+    return sorted(names)
 
 
-def load_cases(root: Path, ids: list[str] | None = None) -> list[Case]:
-    """Load the named cases (all when ``ids`` is empty); an unknown id is an error."""
-    return [load_case(root, case_id) for case_id in (ids or discover(root))]
+def load_cases(root: Path, ids: list[str] | None = None, suite: str = "real") -> list[Case]:
+    """Load the named cases (all of ``suite`` when ``ids`` is empty); an unknown id is an
+    error."""
+    return [load_case(root, case_id) for case_id in (ids or discover(root, suite))]
 
 
 def params_used(script: Path) -> set[str]:
@@ -224,6 +251,9 @@ def check_case(root: Path, case_id: str) -> list[str]:
     except CaseError as exc:
         return [f"error: {line}" for line in str(exc).splitlines()]
     errors: list[str] = []
+    if case.origin != "mutant" and not all(case.oracle.values()):
+        errors.append(f"error: {case.metadata_path}: oracle: every variant needs a condition "
+                      "(only a mutant, whose separation is its kill test, has none)")
     script = case.folder / case.script
     if not script.is_file():
         return [f"error: {case.metadata_path}: script: {script} does not exist"]

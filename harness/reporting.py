@@ -20,8 +20,8 @@ from harness.vocab import PAPER_TOOLS
 from reports.render import RunData
 
 
-def load_run(run_dir: Path, root: Path, against: str | Path | Reference | None = None
-             ) -> RunData:
+def load_run(run_dir: Path, root: Path, against: str | Path | Reference | None = None,
+             suite: str = "all") -> RunData:
     """Read and score a run. Cases are those with records plus those ``run.json`` planned.
 
     Args:
@@ -33,8 +33,10 @@ def load_run(run_dir: Path, root: Path, against: str | Path | Reference | None =
 
     Raises:
         FileNotFoundError: The run has no records.
+
+    ``suite``: ``real`` or ``mutants`` scores only that suite's cases (``all``: every case).
     """
-    info, latest, cases = read_run(run_dir, root)
+    info, latest, cases = read_run(run_dir, root, suite)
     if against is None:
         return RunData(run_dir, info, latest, cases,
                        score(cases, latest.values(), planned=info.get("config")),

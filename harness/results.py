@@ -227,13 +227,14 @@ def load_run(run: str | Path, runs_dir: str | Path = "runs", *,
     return _frame(rows, [*RECORD_COLUMNS, *extra], _DTYPES)
 
 
-def read_run(run_dir: Path, root: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]],
-                                                dict[str, Case]]:
+def read_run(run_dir: Path, root: Path, suite: str = "all"
+             ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Case]]:
     """``run.json`` (``{}`` when absent), the latest record per key (:func:`records.latest`),
-    and the run's cases: those with records plus those ``run.json`` planned.
+    and the run's cases: those with records plus those ``run.json`` planned; with ``suite``
+    ``real`` or ``mutants``, only that suite's cases and records.
 
     Raises:
-        FileNotFoundError: The run has no records.
+        FileNotFoundError: The run has no records (of that suite).
     """
     latest = records.latest(run_dir)
     if not latest:
@@ -242,13 +243,28 @@ def read_run(run_dir: Path, root: Path) -> tuple[dict[str, Any], dict[str, dict[
     info = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     planned = info.get("config") or {}
     ids = {r["case_id"] for r in latest.values()} | set(planned.get("case_ids", []))
-    return info, latest, {c.id: c for c in load_cases(root, sorted(ids))}
+    cases = {c.id: c for c in load_cases(root, sorted(ids))}
+    if suite != "all":
+        cases = {k: c for k, c in cases.items() if c.suite == suite}
+        latest = {k: r for k, r in latest.items() if r["case_id"] in cases}
+        if not latest:
+            raise FileNotFoundError(f"{run_dir}: no records of the {suite} suite")
+    return info, latest, cases
 
 
-_RATES = ("detection", "false_alarm", "localization", "localization_exact", "diagnosis")
+def run_suites(run_dir: Path, root: Path) -> list[str]:
+    """The suites whose cases a run holds (``real`` before ``mutants``)."""
+    _, _, cases = read_run(run_dir, root)
+    found = {c.suite for c in cases.values()}
+    return [s for s in ("real", "mutants") if s in found]
+
+
+_RATES = ("detection", "false_alarm", "youden_j", "localization", "localization_exact",
+          "diagnosis")
 _TOOL_ORDER = (
     "denominator", "tool", "cases", "buggy_runs", "tp", "fn", "failed_buggy", "missing_buggy",
     "detection", "patched_runs", "fp", "tn", "failed_patched", "missing_patched", "false_alarm",
+    "youden_j",
     "localized", "localized_exact", "adjacent", "localization", "localization_exact",
     "category_named", "category_correct", "diagnosis", "median_detect_s", "median_detect_epoch",
     "median_detect_iteration", "median_overhead", "overhead_units", "detected_before_failure")

@@ -52,7 +52,9 @@ class RunConfig:
 
 
 def plan(config: RunConfig, cases: Iterable[Case], bench_root: Path) -> list[RunSpec]:
-    """The units of a run, in a stable order (case, variant, seed, tool)."""
+    """The units of a run, in a stable order (case, variant, seed, tool). Each unit's
+    ``bench_root`` is its case's own (``bench_root`` itself for a real case, its ``mutants/``
+    folder for a mutant)."""
     specs = []
     for case in cases:
         digest = case.digest()
@@ -67,7 +69,7 @@ def plan(config: RunConfig, cases: Iterable[Case], bench_root: Path) -> list[Run
                             semantics=config.semantics or case.semantics,
                             shared=config.shared and len(tools) > 1,
                             timeout_s=config.timeout_s, memory_mb=config.memory_mb,
-                            bench_root=str(bench_root.resolve()), case_digest=digest,
+                            bench_root=str(case.root.resolve()), case_digest=digest,
                         )
                     )
     return specs

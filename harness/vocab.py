@@ -1,6 +1,9 @@
 """Closed vocabularies of the case metadata (documented in ``bugs/README.md``)."""
 
-ORIGINS = ("stackoverflow", "github")
+ORIGINS = ("stackoverflow", "github", "mutant")
+#: Which cases a run, score or report takes: the real (paper) cases, the generated mutants
+#: (``mutants/``, issue #13), or both.
+SUITES = ("real", "mutants", "all")
 TASKS = ("binary", "multiclass", "multilabel", "regression")
 STATUSES = ("active", "deprecated")
 VARIANTS = ("buggy", "patched")
@@ -22,6 +25,8 @@ CATEGORIES = (
     "batch_size",
     "epochs",  # training too short or too long
     "metric",  # the metric measures the wrong thing; the model itself may be fine
+    "regularisation",  # a penalty or dropout that outweighs what the model learns
+    "trainability",  # a layer that should train is frozen
     "none",  # no fault (negative control)
 )
 
@@ -68,6 +73,8 @@ CATEGORY_TARGETS = {
     "missing_activation": "layer",
     "initialisation": "layer",
     "architecture": "layer",
+    "regularisation": "layer",
+    "trainability": "layer",
     "wrong_loss": "loss",
     "learning_rate": "hyperparameter",
     "batch_size": "hyperparameter",

@@ -19,6 +19,8 @@ from pathlib import Path
 #: ``deeplocalize score --format``: the Markdown tables, the score dict, the per-tool table.
 FORMATS = ("table", "json", "csv")
 _RUN_HELP = "a run id (in --runs-dir) or the path to a run folder"
+_SUITE_HELP = ("real (the paper's cases), mutants (mutants/) or all (one table for both); "
+               "default: each suite the run holds, on its own")
 _AGAINST_HELP = ("compare with a reference run: 'reference' (the shipped one, benchmarks/"
                  "reference) or a reference folder; its tools join every table, cases changed "
                  "since it are listed as stale and not compared")
@@ -36,6 +38,7 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     score.add_argument("--json", action="store_true", help="the same as --format json")
     score.add_argument("--runs-dir", default="runs", help="where run ids are looked up")
     score.add_argument("--against", metavar="REF", help=_AGAINST_HELP)
+    score.add_argument("--suite", choices=("real", "mutants", "all"), help=_SUITE_HELP)
 
     report = cmd("report", "write a run's report (HTML, Markdown, CSV; pure: never re-runs)",
                  "deeplocalize report RUN", "deeplocalize report RUN --format md,csv --out /tmp/r",
@@ -47,6 +50,7 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     report.add_argument("--format", default="html,md,csv",
                         help="comma-separated: html, md, csv (default all)")
     report.add_argument("--against", metavar="REF", help=_AGAINST_HELP)
+    report.add_argument("--suite", choices=("real", "mutants", "all"), help=_SUITE_HELP)
 
     repro = cmd("reproduce", "how far a run reproduces the paper: per case and paper column, "
                 "ours, the paper's and the recorded reason for a difference (pure)",
@@ -59,9 +63,33 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     repro.add_argument("--format", choices=("table", "json"), default="table")
 
 
+def suites_to_show(run_dir: Path, root: Path, suite: str | None) -> list[str]:
+    """``[suite]`` when one is asked for, else each suite the run holds (``all`` for none)."""
+    from harness.results import run_suites
+
+    return [suite] if suite else (run_suites(run_dir, root) or ["all"])
+
+
 def print_scores(run_dir: Path, root: Path, as_json: bool = False, write_report: bool = False,
-                 fmt: str | None = None, against: str | None = None) -> int:
-    """Score ``run_dir``, write its ``scores.json`` and print the scores.
+                 fmt: str | None = None, against: str | None = None,
+                 suite: str | None = None) -> int:
+    """Score each suite of ``run_dir`` on its own (:func:`suites_to_show`); see
+    :func:`print_suite_scores`."""
+    suites = suites_to_show(run_dir, root, suite)
+    for name in suites:
+        if len(suites) > 1 and fmt in (None, "table") and not as_json:
+            print(f"\n# Suite: {name}\n")
+        print_suite_scores(run_dir, root, as_json, write_report, fmt, against, name,
+                           sub=name if len(suites) > 1 else None)
+    return 0
+
+
+def print_suite_scores(run_dir: Path, root: Path, as_json: bool = False,
+                       write_report: bool = False, fmt: str | None = None,
+                       against: str | None = None, suite: str = "all",
+                       sub: str | None = None) -> int:
+    """Score ``run_dir``'s ``suite``, write its ``scores.json`` (``scores-<sub>.json`` and the
+    report under ``report/<sub>/`` when the run holds several suites) and print the scores.
 
     Args:
         run_dir: The run folder.
@@ -82,9 +110,10 @@ def print_scores(run_dir: Path, root: Path, as_json: bool = False, write_report:
     fmt = fmt or ("json" if as_json else "table")
     if fmt not in FORMATS:
         raise ValueError(f"unknown score format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    data = load_run(run_dir, root, against=against)
+    data = load_run(run_dir, root, against=against, suite=suite)
     if against is None:
-        (run_dir / "scores.json").write_text(json.dumps(data.scores, indent=1, allow_nan=False))
+        name = f"scores-{sub}.json" if sub else "scores.json"
+        (run_dir / name).write_text(json.dumps(data.scores, indent=1, allow_nan=False))
     else:
         from harness.reference import note
 
@@ -97,7 +126,7 @@ def print_scores(run_dir: Path, root: Path, as_json: bool = False, write_report:
     else:
         print(score_table_markdown(data.scores))
     if write_report:
-        paths = write_report_files(data)
+        paths = write_report_files(data, out=run_dir / "report" / sub if sub else None)
         print(f"report: {paths[0].parent / 'index.html'} ({len(paths)} files)")
     return 0
 
@@ -109,7 +138,7 @@ def _score(args: argparse.Namespace, root: Path) -> int:
         raise ValueError(f"--json and --format {args.format} contradict each other; give one")
     run_dir = resolve_run(args.run, args.runs_dir)
     return print_scores(run_dir, root, args.json, write_report=False, fmt=args.format,
-                        against=args.against)
+                        against=args.against, suite=args.suite)
 
 
 def _report(args: argparse.Namespace, root: Path) -> int:
@@ -120,14 +149,18 @@ def _report(args: argparse.Namespace, root: Path) -> int:
 
     formats = parse_formats(args.format)
     run_dir = resolve_run(args.run, args.runs_dir)
-    data = load_run(run_dir, root, against=args.against)
-    out = Path(args.out) if args.out else None
-    if args.against is not None:
-        summary = data.scores["reference"]
-        print("\n".join(note(summary)))
-        out = out or run_dir / f"report-against-{Path(summary['path']).name}"
-    for path in write_report(data, formats=formats, out=out):
-        print(path)
+    suites = suites_to_show(run_dir, root, args.suite)
+    for suite in suites:
+        data = load_run(run_dir, root, against=args.against, suite=suite)
+        out = Path(args.out) if args.out else None
+        if args.against is not None:
+            summary = data.scores["reference"]
+            print("\n".join(note(summary)))
+            out = out or run_dir / f"report-against-{Path(summary['path']).name}"
+        if len(suites) > 1:  # each suite on its own, in a folder named for it
+            out = (out or run_dir / "report") / suite
+        for path in write_report(data, formats=formats, out=out):
+            print(path)
     return 0
 
 

@@ -21,7 +21,11 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     run = cmd("run", "run cases × variants × tools × seeds and score them",
               "deeplocalize run --quick --shared",
               "deeplocalize run --cases so-48385830 --tools deeplocalize,keras_union --seeds 3")
-    run.add_argument("--cases", type=csv_list, default=[], help="comma-separated ids (default all)")
+    run.add_argument("--cases", type=csv_list, default=[],
+                     help="comma-separated ids (default: every active case of --suite)")
+    run.add_argument("--suite", choices=vocab.SUITES, default="real",
+                     help="real: the paper's cases (default); mutants: the killed mutants of "
+                          "mutants/ (deeplocalize mutants); all: both")
     run.add_argument("--variants", type=csv_list, default=list(vocab.VARIANTS))
     run.add_argument("--tools", type=csv_list, default=list(DEFAULT_TOOLS))
     run.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1")
@@ -159,8 +163,12 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     bad = [v for v in args.variants if v not in vocab.VARIANTS]
     if bad:
         raise ValueError(f"unknown variant(s) {bad}; expected {list(vocab.VARIANTS)}")
-    cases, rejected = _load_leniently(root, args.cases)
+    cases, rejected = _load_leniently(root, args.cases, args.suite)
     cases = [c for c in cases if c.status == "active" or args.cases]
+    if args.suite != "real" and not args.cases:
+        from harness.mutants.kill import killed_only
+
+        cases = killed_only(root, cases)
     args.executor, why = choose(args.executor, args.image)
     if why:
         print(why)
@@ -171,13 +179,15 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         timeout_s=args.timeout, memory_mb=args.memory, jobs=args.jobs, executor=args.executor,
     )
     run_dir = execute(config, cases, root, Path(args.runs_dir), _executor_options(args), rejected)
-    code = print_scores(run_dir, root, as_json=False, write_report=True)
+    code = print_scores(run_dir, root, as_json=False, write_report=True,
+                        suite=None if args.suite == "all" else args.suite)
     for case_id, why in rejected.items():
         print(f"deeplocalize: error: case {case_id} did not run: {why}", file=sys.stderr)
     return 1 if rejected else code
 
 
-def _load_leniently(root: Path, ids: list[str]) -> tuple[list, dict[str, str]]:
+def _load_leniently(root: Path, ids: list[str], suite: str = "real"
+                    ) -> tuple[list, dict[str, str]]:
     """The cases that load, and ``{id: error}`` for those whose metadata is malformed.
 
     A malformed case does not stop the others (the run goes on, names it, and exits 1); an id
@@ -185,12 +195,12 @@ def _load_leniently(root: Path, ids: list[str]) -> tuple[list, dict[str, str]]:
     """
     from harness.cases import CaseError, discover, load_case
 
-    known = set(discover(root))
+    known = set(discover(root, "all"))
     unknown = [i for i in ids if i not in known]
     if unknown:
         load_case(root, unknown[0])  # raises the "unknown case ... Known cases: ..." error
     loaded, rejected = [], {}
-    for case_id in ids or sorted(known):
+    for case_id in ids or discover(root, suite):
         try:
             loaded.append(load_case(root, case_id))
         except CaseError as exc:
