@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from harness import datacmd
-from harness.commands import cases, reference, results, run
+from harness.commands import cases, mutants, reference, results, run
 from harness.envinfo import bench_root
 
 
@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     tools = cmd("tools", "list the registered debugging tools", "deeplocalize tools list")
     tools.add_argument("action", choices=["list"])
     run.add_parsers(cmd)
+    mutants.add_parsers(cmd)
     results.add_parsers(cmd)
     reference.add_parsers(cmd)
     diag = cmd("diagnose", "run any training script with DeepLocalize attached to every fit",
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
     args = _parser().parse_args(argv)
     root = bench_root(args.bench_root)
-    handlers = {**cases.HANDLERS, **run.HANDLERS, **results.HANDLERS, **reference.HANDLERS,
+    handlers = {**cases.HANDLERS, **run.HANDLERS, **mutants.HANDLERS, **results.HANDLERS,
+                **reference.HANDLERS,
                 "data": datacmd.run, "tools": _tools, "diagnose": _diagnose}
     try:
         return handlers[args.command](args, root)

@@ -1,0 +1,134 @@
+"""The healthy programs that mutants are made from.
+
+Two kinds:
+
+- **case parents**: the patched program of a real case (``bugs/<id>`` + ``patches/<id>.diff``)
+  whose pair separates (``[oracle] separates`` is not false) and that is not the negative
+  control. The patched program is what the case's author fixed it to, so it trains well.
+- **own parents**: ``mutants/parents/<name>/`` (``train.py`` + ``parent.toml``), small healthy
+  programs on data that ships with scikit-learn or is generated in the program, written to
+  cover model kinds (MLP, CNN, recurrent) and tasks the real cases have few of.
+
+A parent carries what a mutant case inherits: the program, task, loss semantics, data
+description, training settings and the quick/full profile overrides (a case parent's patched
+variant overrides included, since the mutant's both variants are built from the patched
+program).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.cases import Case, CaseError, load_cases
+from harness.patching import apply_patch
+
+PARENTS_DIR = Path("mutants") / "parents"
+#: Which real cases give parents, and why (``case_parents``, ``reason``).
+SELECTION_FILE = Path("mutants") / "parents.toml"
+
+
+@dataclass(frozen=True)
+class Parent:
+    id: str
+    kind: str  # "case" or "program"
+    source: str  # the healthy program's text
+    task: str
+    semantics: str
+    data: dict[str, Any]
+    training: dict[str, Any]
+    profiles: dict[str, Any]
+    where: str  # what a mutant's ``source`` names
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def case_parent(case: Case) -> Parent:
+    """The patched program of a real case as a parent."""
+    files = {p.relative_to(case.folder).as_posix(): p.read_text(encoding="utf-8")
+             for p in case.files()}
+    fixed = apply_patch(files, case.patch_path.read_text(encoding="utf-8"),
+                        str(case.patch_path), case.folder)
+    if set(fixed) != {case.script}:
+        raise CaseError(f"{case.id}: a parent must be one program file, not {sorted(fixed)}")
+    profiles: dict[str, Any] = {}
+    for profile in ("quick", "full"):
+        merged = case.params(profile, "patched")
+        if merged or profile == "quick":
+            profiles[profile] = merged
+    if case.min_batches_reason:
+        profiles["min_batches_reason"] = case.min_batches_reason
+    return Parent(
+        id=case.id, kind="case", source=fixed[case.script], task=case.task,
+        semantics=case.semantics, data=dict(case.meta["data"]),
+        training=dict(case.meta["training"]), profiles=profiles,
+        where=f"{case.source} (the patched program of case {case.id})",
+    )
+
+
+def is_case_parent(case: Case) -> bool:
+    return (case.status == "active" and case.separates and "none" not in case.categories
+            and case.origin != "mutant")
+
+
+def own_parent(folder: Path) -> Parent:
+    """``mutants/parents/<name>/`` as a parent; a malformed ``parent.toml`` names its key."""
+    meta_path = folder / "parent.toml"
+    try:
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CaseError(f"{meta_path}: {exc}") from exc
+    for key in ("id", "title", "task", "script", "semantics", "data", "training", "profiles"):
+        if key not in meta:
+            raise CaseError(f"{meta_path}: {key}: required")
+    if meta["id"] != folder.name:
+        raise CaseError(f"{meta_path}: id: {meta['id']!r} does not match its folder")
+    data = dict(meta["data"])
+    data.setdefault("stand_in", "none: the program's own data is the original")
+    return Parent(
+        id=meta["id"], kind="program",
+        source=(folder / meta["script"]).read_text(encoding="utf-8"), task=meta["task"],
+        semantics=meta["semantics"], data=data, training=dict(meta["training"]),
+        profiles={k: dict(v) if isinstance(v, dict) else v for k, v in meta["profiles"].items()},
+        where=f"mutants/parents/{meta['id']} (a healthy program of this project)",
+        notes=meta.get("notes", ""), extra={"measured": meta.get("measured", {})},
+    )
+
+
+def selected_case_parents(root: Path) -> list[str]:
+    """The real cases ``mutants/parents.toml`` names as parents (each must qualify:
+    :func:`is_case_parent`)."""
+    path = root / SELECTION_FILE
+    try:
+        ids = tomllib.loads(path.read_text(encoding="utf-8"))["case_parents"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise CaseError(f"{path}: case_parents: {exc}") from exc
+    for case in load_cases(root, ids):
+        if not is_case_parent(case):
+            raise CaseError(f"{path}: case_parents: {case.id} is not a healthy parent (it must "
+                            "be active, separate, and not the negative control)")
+    return list(ids)
+
+
+def find_parents(root: Path, ids: list[str] | None = None) -> list[Parent]:
+    """Every parent: the case parents ``mutants/parents.toml`` names, then the own parents;
+    or the named ones.
+
+    Raises:
+        CaseError: an id names no parent, or a parent is malformed.
+    """
+    chosen = selected_case_parents(root)
+    parents = [case_parent(c) for c in load_cases(root, chosen) if is_case_parent(c)]
+    own = root / PARENTS_DIR
+    if own.is_dir():
+        parents += [own_parent(p) for p in sorted(own.iterdir())
+                    if (p / "parent.toml").is_file()]
+    if not ids:
+        return parents
+    by_id = {p.id: p for p in parents}
+    unknown = [i for i in ids if i not in by_id]
+    if unknown:
+        raise CaseError(f"unknown parent(s) {unknown}; parents: {', '.join(by_id)}")
+    return [by_id[i] for i in ids]
