@@ -61,6 +61,17 @@ def rate(k: int, n: int) -> dict[str, Any]:
             "low": interval[0] if interval else None, "high": interval[1] if interval else None}
 
 
+def youden(detection: dict[str, Any], false_alarm: dict[str, Any]) -> dict[str, Any]:
+    """Youden's J = detection rate − false-alarm rate, with a conservative interval: the low
+    end is detection's Wilson low minus false alarm's Wilson high, the high end the reverse
+    (two 95 % intervals: at least 90 % joint coverage). ``None`` values without runs."""
+    if detection["rate"] is None or false_alarm["rate"] is None:
+        return {"rate": None, "low": None, "high": None}
+    return {"rate": detection["rate"] - false_alarm["rate"],
+            "low": detection["low"] - false_alarm["high"],
+            "high": detection["high"] - false_alarm["low"]}
+
+
 def localization(case: Case, finding: Mapping[str, Any] | None) -> str:
     """``exact``, ``site``, ``adjacent``, ``wrong`` or ``none`` (no finding) for a tool's first
     finding (see the module docstring)."""
@@ -270,6 +281,7 @@ class ToolScore:
             localization_exact=rate(self.localized_exact, self.buggy_runs),
             diagnosis=rate(self.category_correct, self.buggy_runs),
         )
+        data["youden_j"] = youden(data["detection"], data["false_alarm"])
         return data
 
 

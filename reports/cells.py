@@ -109,6 +109,13 @@ def fmt_rate(r: Mapping[str, Any]) -> str:
     return f"{r['rate']:.0%} [{r['low']:.0%}–{r['high']:.0%}]"
 
 
+def fmt_j(r: Mapping[str, Any]) -> str:
+    """Youden's J ``0.62 [0.41, 0.80]``; ``–`` with no runs."""
+    if r.get("rate") is None:
+        return DASH
+    return f"{r['rate']:.2f} [{r['low']:.2f}, {r['high']:.2f}]"
+
+
 def fmt_failures(failures: Mapping[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "0"
 

@@ -16,6 +16,7 @@ from reports.cells import (
     Table,
     fmt_epoch,
     fmt_failures,
+    fmt_j,
     fmt_num,
     fmt_plain,
     fmt_rate,
@@ -24,7 +25,8 @@ from reports.cells import (
 
 SUMMARY_DETECTION_COLUMNS = (
     "tool", "buggy_runs", "TP", "FN", "failed_buggy", "missing_buggy", "detection",
-    "patched_runs", "FP", "TN", "failed_patched", "missing_patched", "false_alarm", "failures",
+    "patched_runs", "FP", "TN", "failed_patched", "missing_patched", "false_alarm", "youden_j",
+    "failures",
 )
 SUMMARY_LOCALIZATION_COLUMNS = (
     "tool", "localized", "localized_exact", "adjacent", "localization", "localization_exact",
@@ -35,7 +37,7 @@ SUMMARY_COLUMNS = SUMMARY_DETECTION_COLUMNS + SUMMARY_LOCALIZATION_COLUMNS[1:]
 #: ``summary.csv``: every denominator's rows, told apart by the first column.
 SUMMARY_CSV_COLUMNS = ("denominator", *SUMMARY_COLUMNS)
 DENOMINATOR_COLUMNS = (
-    "denominator", "tool", "cases", "detection", "false_alarm", "localization",
+    "denominator", "tool", "cases", "detection", "false_alarm", "youden_j", "localization",
     "localization_exact", "diagnosis",
 )
 
@@ -63,6 +65,7 @@ def summary_rows(scores: Mapping[str, Any], tools: Mapping[str, Any] | None = No
             "failed_patched": str(s["failed_patched"]),
             "missing_patched": str(s["missing_patched"]),
             "false_alarm": fmt_rate(s["false_alarm"]),
+            "youden_j": fmt_j(s["youden_j"]) if "youden_j" in s else DASH,
             "failures": fmt_failures(s["failures"]),
             "localized": str(s["localized"]),
             "localized_exact": str(s["localized_exact"]),
@@ -98,6 +101,7 @@ def denominator_rows(scores: Mapping[str, Any]) -> list[dict[str, str]]:
                 "cases": str(len(group["cases"])),
                 "detection": fmt_rate(s["detection"]),
                 "false_alarm": fmt_rate(s["false_alarm"]),
+                "youden_j": fmt_j(s["youden_j"]) if "youden_j" in s else DASH,
                 "localization": fmt_rate(s["localization"]),
                 "localization_exact": fmt_rate(s["localization_exact"]),
                 "diagnosis": fmt_rate(s["diagnosis"]),
@@ -149,8 +153,8 @@ def score_table_markdown(scores: Mapping[str, Any], cases: Mapping[str, Any] | N
     set, then the rates over the paper's 40 cases and the negative control, then agreement
     with the paper per column (``deeplocalize reproduce`` lists the cases)."""
     columns = ("tool", "buggy_runs", "TP", "FN", "failed_buggy", "detection", "FP", "TN",
-               "failed_patched", "false_alarm", "localized", "localized_exact", "diagnosis",
-               "median_detect_s")
+               "failed_patched", "false_alarm", "youden_j", "localized", "localized_exact",
+               "diagnosis", "median_detect_s")
     parts = []
     for name in ("real", "paper", "control"):
         group = scores["denominators"][name]

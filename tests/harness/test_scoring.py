@@ -184,3 +184,15 @@ def test_a_case_without_a_paper_table_is_not_one_of_the_papers_cases(repo_root: 
     added = dataclasses.replace(original, meta=meta)
     assert in_paper(original) is True
     assert in_paper(added) is False
+
+
+def test_youden_j_is_detection_minus_false_alarm_with_a_conservative_interval() -> None:
+    from harness.tally import rate, youden
+
+    det, fa = rate(9, 10), rate(1, 10)
+    j = youden(det, fa)
+    assert j["rate"] == pytest.approx(0.8)
+    assert j["low"] == pytest.approx(det["low"] - fa["high"])
+    assert j["high"] == pytest.approx(det["high"] - fa["low"])
+    assert j["low"] < j["rate"] < j["high"]
+    assert youden(rate(0, 0), fa) == {"rate": None, "low": None, "high": None}
