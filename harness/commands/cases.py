@@ -127,6 +127,10 @@ def _verify(args: argparse.Namespace, root: Path) -> int:
     from harness.verify import verdicts
 
     cases = load_cases(root, args.case_ids)
+    mutants = [c.id for c in cases if c.origin == "mutant"]
+    if mutants:
+        raise ValueError(f"{mutants[0]} is a mutant: its separation is its kill test, "
+                         "`deeplocalize mutants verify --mutants ID` (it has no oracle)")
     config = RunConfig(
         run_id=args.run_id or new_run_id("verify-"), case_ids=tuple(c.id for c in cases),
         variants=vocab.VARIANTS, tools=("none",), seeds=tuple(range(args.seeds)),
