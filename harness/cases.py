@@ -12,6 +12,7 @@ import ast
 import difflib
 import hashlib
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,27 @@ def load_cases(root: Path, ids: list[str] | None = None, suite: str = "real") ->
     """Load the named cases (all of ``suite`` when ``ids`` is empty); an unknown id is an
     error."""
     return [load_case(root, case_id) for case_id in (ids or discover(root, suite))]
+
+
+def variants_to_run(cases: Iterable[Case], variants: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The variants each case of a run trains: all of ``variants``, except that among the
+    mutants of one parent only the first (by id) trains ``patched``.
+
+    A mutant's patched variant *is* its parent program; under the same seed every mutant of a
+    parent would train it again and count one false alarm (or its absence) once per mutant. The
+    first mutant's patched runs stand for the parent, once per seed.
+    """
+    seen: set[str] = set()
+    out = {}
+    for case in sorted(cases, key=lambda c: c.id):
+        chosen = tuple(variants)
+        if case.origin == "mutant":
+            parent = case.meta["mutant"]["parent"]
+            if parent in seen:
+                chosen = tuple(v for v in chosen if v != "patched")
+            seen.add(parent)
+        out[case.id] = chosen
+    return out
 
 
 def params_used(script: Path) -> set[str]:

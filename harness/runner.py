@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import records
-from harness.cases import Case
+from harness.cases import Case, variants_to_run
 from harness.envinfo import environment, git_revision
 from harness.executors import SPEC_FILE, Executor
 from harness.interrupt import stop_on_signals
@@ -52,13 +52,16 @@ class RunConfig:
 
 
 def plan(config: RunConfig, cases: Iterable[Case], bench_root: Path) -> list[RunSpec]:
-    """The units of a run, in a stable order (case, variant, seed, tool). Each unit's
-    ``bench_root`` is its case's own (``bench_root`` itself for a real case, its ``mutants/``
-    folder for a mutant)."""
+    """The units of a run, in a stable order (case, variant, seed, tool); the variants of each
+    case are :func:`~harness.cases.variants_to_run`'s (one patched run per mutant parent). Each
+    unit's ``bench_root`` is its case's own (``bench_root`` itself for a real case, its
+    ``mutants/`` folder for a mutant)."""
     specs = []
+    cases = list(cases)
+    variants = variants_to_run(cases, config.variants)
     for case in cases:
         digest = case.digest()
-        for variant in config.variants:
+        for variant in variants[case.id]:
             for seed in config.seeds:
                 groups = [config.tools] if config.shared else [(t,) for t in config.tools]
                 for tools in groups:

@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from harness.cases import Case
+from harness.cases import Case, variants_to_run
 from harness.reproduction import reproduction
 from harness.spec import NO_TOOL
 from harness.tally import (
@@ -153,7 +153,8 @@ def _planned_units(cases: Mapping[str, Case], planned: Mapping[str, Any] | None
         return set()
     case_ids = [c for c in planned.get("case_ids", cases) if c in cases]
     tools = [t for t in planned["tools"] if t != NO_TOOL]
-    return {(c, v, t, s) for c in case_ids for v in planned["variants"] for t in tools
+    variants = variants_to_run([cases[c] for c in case_ids], planned["variants"])
+    return {(c, v, t, s) for c in case_ids for v in variants[c] for t in tools
             for s in planned["seeds"]}
 
 

@@ -205,3 +205,28 @@ def test_the_committed_mutants_are_what_generation_writes(tmp_path: Path) -> Non
     assert committed.keys() == fresh.keys(), "run `deeplocalize mutants generate`"
     changed = [name for name in fresh if committed[name] != fresh[name]]
     assert not changed, f"edited by hand or stale (run `deeplocalize mutants generate`): {changed}"
+
+
+def test_one_patched_run_per_parent(tmp_path: Path) -> None:
+    """A mutant's patched variant is its parent: only the first mutant of a parent trains it,
+    in the plan and in what scoring counts as planned."""
+    from harness.cases import variants_to_run
+    from harness.runner import RunConfig, plan
+    from harness.scoring import _planned_units
+
+    ids = generate(tmp_path, [_parent()]).mutants["toy"]
+    cases = [load_case(tmp_path, i) for i in ids[:4]]
+    chosen = variants_to_run(cases, ("buggy", "patched"))
+    first = min(c.id for c in cases)
+    assert chosen[first] == ("buggy", "patched")
+    assert all(v == ("buggy",) for k, v in chosen.items() if k != first)
+    config = RunConfig(run_id="r", case_ids=tuple(ids[:4]), variants=("buggy", "patched"),
+                       tools=("deeplocalize",), seeds=(0, 1), profile="quick", semantics=None,
+                       shared=False, timeout_s=60, memory_mb=1024, jobs=1, executor="local")
+    specs = plan(config, cases, tmp_path)
+    assert sum(s.variant == "patched" for s in specs) == 2  # one parent, two seeds
+    assert {s.bench_root for s in specs} == {str((tmp_path / "mutants").resolve())}
+    planned = _planned_units({c.id: c for c in cases},
+                             {"case_ids": ids[:4], "tools": ["deeplocalize"],
+                              "variants": ["buggy", "patched"], "seeds": [0, 1]})
+    assert len(planned) == 4 * 2 + 2
