@@ -41,6 +41,7 @@ from dataclasses import asdict
 from typing import Any
 
 from harness.cases import Case, variants_to_run
+from harness.operator_scores import operator_breakdown
 from harness.reproduction import reproduction
 from harness.spec import NO_TOOL
 from harness.tally import (
@@ -312,5 +313,6 @@ def score(cases: Mapping[str, Case], latest: Iterable[Mapping[str, Any]], *,
         "cases": case_results,
         "paper": {name: paper_totals(case_results, name) for name in names},
         "categories": category_breakdown(cases, case_results, names),
+        "operators": operator_breakdown(cases, outcomes),
         "reproduction": reproduction(cases, case_results, records),
     }

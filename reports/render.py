@@ -151,8 +151,10 @@ def _write_markdown(out: Path, data: RunData, tables: Mapping[str, Any],
               "## Reproduction of the paper", table_markdown(tables["reproduction_columns"]),
               table_markdown(tables["reproduction_differences"]),
               table_markdown(tables["reproduction_non_separating"]),
-              "## Per fault category", table_markdown(tables["categories"]),
-              "## Time and overhead", table_markdown(tables["time"])]
+              "## Per fault category", table_markdown(tables["categories"])]
+    if tables["operators"].rows:
+        parts += ["## Per mutation operator", table_markdown(tables["operators"])]
+    parts += ["## Time and overhead", table_markdown(tables["time"])]
     if "time_to_detection" in pngs:
         parts.append("![time to detection](plots/time_to_detection.png)")
     parts.append(table_markdown(tables["overhead"]))

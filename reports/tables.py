@@ -21,8 +21,10 @@ from reports.cells import (
     KNOWN_CELLS,
     Table,
     fmt_epoch,
+    fmt_j,
     fmt_num,
     fmt_plain,
+    fmt_rate,
 )
 from reports.reproduction import cases_table, reproduction_tables
 from reports.summary import summary_tables
@@ -269,6 +271,29 @@ def categories_table(scores: Mapping[str, Any]) -> Table:
         ("category", *tools), rows)
 
 
+def operators_table(scores: Mapping[str, Any]) -> Table:
+    """Per mutation operator and tool (a mutant suite's run; empty otherwise)."""
+    rows = []
+    for operator, by_tool in (scores.get("operators") or {}).items():
+        for tool, s in by_tool.items():
+            rows.append({
+                "operator": operator, "tool": tool, "mutants": str(s["mutants"]),
+                "parents": str(s["parents"]), "detection": fmt_rate(s["detection"]),
+                "false_alarm": fmt_rate(s["false_alarm"]),
+                "youden_j": fmt_j(s["youden_j"]), "localization": fmt_rate(s["localization"]),
+                "diagnosis": fmt_rate(s["diagnosis"]),
+                "median_detect_s": fmt_num(s["median_detect_s"]),
+            })
+    return Table(
+        "operators", "Per mutation operator and tool",
+        "Detection, localization (fault site) and diagnosis over the buggy runs of the "
+        "operator's mutants; false alarms over the patched runs of their parents (a mutant's "
+        "patched variant is its parent, trained once per parent and seed). Youden's J = "
+        "detection − false alarm, its interval from the two Wilson intervals.",
+        ("operator", "tool", "mutants", "parents", "detection", "false_alarm", "youden_j",
+         "localization", "diagnosis", "median_detect_s"), rows)
+
+
 def _units(scores: Mapping[str, Any], tool: str) -> list[Mapping[str, Any]]:
     return [u for u in scores["units"] if u["tool"] == tool]
 
@@ -361,6 +386,7 @@ def build_tables(scores: Mapping[str, Any], latest: Mapping[str, Mapping[str, An
         "paper_headline": paper_headline_table(scores, headline),
         "paper_cases": paper_cases_table(scores),
         "categories": categories_table(scores),
+        "operators": operators_table(scores),
         "time": time_table(scores),
         "overhead": overhead_table(scores),
         "failures": failures_table(scores, latest),

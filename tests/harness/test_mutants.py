@@ -230,3 +230,27 @@ def test_one_patched_run_per_parent(tmp_path: Path) -> None:
                              {"case_ids": ids[:4], "tools": ["deeplocalize"],
                               "variants": ["buggy", "patched"], "seeds": [0, 1]})
     assert len(planned) == 4 * 2 + 2
+
+
+def test_operator_breakdown_counts_false_alarms_on_the_parents(tmp_path: Path) -> None:
+    from harness.operator_scores import operator_breakdown
+    from harness.tally import UnitOutcome
+
+    ids = generate(tmp_path, [_parent()]).mutants["toy"]
+    cases = {i: load_case(tmp_path, i) for i in ids}
+    lr = [i for i in ids if "-learning_rate-" in i]
+    first = min(ids)
+
+    def outcome(case_id: str, variant: str, detected: bool) -> UnitOutcome:
+        return UnitOutcome(case_id=case_id, tool="t", variant=variant, seed=0,
+                           status="completed", detected=detected, localization="none",
+                           wall_s=1.0, iteration=None, epoch=None, train_s=1.0)
+
+    outcomes = [outcome(lr[0], "buggy", True), outcome(lr[1], "buggy", False),
+                outcome(first, "patched", True)]
+    table = operator_breakdown(cases, outcomes)
+    cell = table["learning_rate"]["t"]
+    assert (cell["mutants"], cell["parents"]) == (2, 1)
+    assert (cell["tp"], cell["fn"], cell["fp"], cell["tn"]) == (1, 1, 1, 0)
+    assert cell["youden_j"]["rate"] == pytest.approx(0.5 - 1.0)
+    assert operator_breakdown({}, outcomes) == {}
