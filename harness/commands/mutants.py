@@ -32,6 +32,9 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     ver.add_argument("--timeout", type=float, default=600.0)
     ver.add_argument("--runs-dir", default="runs")
     ver.add_argument("--run-id")
+    ver.add_argument("--no-run", action="store_true",
+                     help="train nothing: decide from the records --run-id already holds (a "
+                          "mutant with a missing or unfinished seed stays unverified)")
 
 
 def _generate(args: argparse.Namespace, root: Path) -> int:
@@ -107,19 +110,32 @@ def _verify(args: argparse.Namespace, root: Path) -> int:
     stand_ins = [ms[0] for ms in by_parent.values()]
     print(f"verify: {len(by_parent)} parent(s) and {len(mutants)} mutant(s), "
           f"{args.seeds} seed(s) each, quick profile, no tool")
-    parent_dir = execute(config("-parents", [c.id for c in stand_ins], "patched"), stand_ins,
-                         root, Path(args.runs_dir))
-    mutant_dir = execute(config("", [m.id for m in mutants], "buggy"), mutants, root,
-                         Path(args.runs_dir))
+    if args.no_run:
+        if not args.run_id:
+            raise ValueError("--no-run needs the --run-id of an earlier verify")
+        parent_dir = Path(args.runs_dir) / f"{run_id}-parents"
+        mutant_dir = Path(args.runs_dir) / run_id
+    else:
+        parent_dir = execute(config("-parents", [c.id for c in stand_ins], "patched"),
+                             stand_ins, root, Path(args.runs_dir))
+        mutant_dir = execute(config("", [m.id for m in mutants], "buggy"), mutants, root,
+                             Path(args.runs_dir))
     parent_runs = records.latest(parent_dir).values()
     mutant_runs = records.latest(mutant_dir).values()
+    from harness.mutants.parents import find_parents
+
+    scores = {p.id: p.score for p in find_parents(root, sorted(by_parent))}
     kills = load_kills(root)
     counts: Counter[str] = Counter()
-    for ms in by_parent.values():
+    for parent, ms in by_parent.items():
         runs_p = [r for r in parent_runs if r["case_id"] == ms[0].id]
         for m in ms:
             runs_m = [r for r in mutant_runs if r["case_id"] == m.id]
-            verdict = decide(m.task, m.meta["mutant"]["operator"], runs_p, runs_m)
+            if len(runs_p) < args.seeds or len(runs_m) < args.seeds or any(
+                    r.get("status") == "interrupted" for r in runs_p + runs_m):
+                counts["unverified"] += 1  # not every seed ran (--no-run, or interrupted)
+                continue
+            verdict = decide(scores[parent], m.meta["mutant"]["operator"], runs_p, runs_m)
             kills[m.id] = entry(m, verdict, args.seeds, "quick", run_id)
             counts[verdict.verdict] += 1
             print(f"{verdict.verdict:<12} {m.id:<60} {verdict.metric} p={verdict.p} "

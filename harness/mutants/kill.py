@@ -4,10 +4,13 @@ After DeepCrime (Humbatova, Jahangirova, Tonella, ISSTA 2021): a mutant is kille
 runs differ from the original's in a statistically sound way, which they decide with a test
 on the two samples of a quality score and an effect size. Here, per mutant:
 
-- **the score** is the last epoch's training ``accuracy`` for a classification parent that logs
-  it (higher is better); else a regression parent's ``mae`` / ``mean_absolute_error``; else the
-  training ``loss`` (lower is better). A non-finite value counts as the worst possible. A loss
-  swap cannot be judged on the loss it changed: with no other score it is ``incomparable``.
+- **the score** is the parent's: for a case parent, the metric of the first bounded condition
+  of its patched oracle (what the case's author chose to show the patched program healthy:
+  ``eval_accuracy``, ``val_accuracy``, ``eval_loss``, ``loss``); for an own parent, the one its
+  ``parent.toml`` names, by default the training ``accuracy`` of a classifier and the ``mae`` of
+  a regression. A non-finite value counts as the worst possible. A loss score cannot judge a
+  mutant that changes what the loss adds up (``swap_loss``; ``regularisation``, whose penalty
+  Keras adds to the loss): those are ``incomparable`` there.
 - **the test** is a one-sided exact permutation test on the rank sum (Mann-Whitney, mid-ranks
   for ties) of the mutant's scores against the parent's: is the mutant worse? ``p <= 0.05``.
   With 3 seeds each (``C(6,3) = 20`` orderings) that holds only when all three mutant runs are
@@ -49,17 +52,8 @@ class KillVerdict:
     why: str = ""
 
 
-def score_metric(task: str, metrics: list[dict[str, Any]]) -> tuple[str, bool]:
-    """The score every parent run logs, and whether higher is better (see the module)."""
-    def everywhere(key: str) -> bool:
-        return bool(metrics) and all(key in m for m in metrics)
-
-    if task != "regression" and everywhere("accuracy"):
-        return "accuracy", True
-    for key in ("mae", "mean_absolute_error"):
-        if task == "regression" and everywhere(key):
-            return key, False
-    return "loss", False
+#: Operators that change what a loss value measures: a loss score cannot compare them.
+LOSS_CHANGING = frozenset({"swap_loss", "regularisation"})
 
 
 def _badness(value: Any, higher_is_better: bool) -> float:
@@ -109,21 +103,26 @@ def cohens_d(parent: list[float], mutant: list[float]) -> float:
     return (m2 - m1) / pooled
 
 
-def decide(task: str, operator: str, parent_runs: list[dict[str, Any]],
+def decide(score: tuple[str, bool], operator: str, parent_runs: list[dict[str, Any]],
            mutant_runs: list[dict[str, Any]]) -> KillVerdict:
-    """The verdict from the control-run records (tool ``none``) of parent and mutant."""
+    """The verdict from the control-run records (tool ``none``) of parent and mutant, on
+    ``score`` (a metric of the training summary, and whether higher is better)."""
     bad = [r for r in parent_runs + mutant_runs if r.get("status") != "completed"]
     if bad or not parent_runs or not mutant_runs:
         why = "; ".join(f"{r['variant']} seed {r['seed']}: {r.get('status')}" for r in bad)
         return KillVerdict("failed", "", [], [], None, None, why or "no runs")
     pm = [(r.get("training") or {}).get("metrics") or {} for r in parent_runs]
     mm = [(r.get("training") or {}).get("metrics") or {} for r in mutant_runs]
-    metric, higher = score_metric(task, pm)
+    metric, higher = score
     parent_values = [m.get(metric) for m in pm]
     mutant_values = [m.get(metric) for m in mm]
-    if metric == "loss" and operator == "swap_loss":
+    if any(metric not in m for m in pm):
+        return KillVerdict("failed", metric, [], [], None, None,
+                           f"the parent's runs do not log {metric}")
+    if metric.endswith("loss") and operator in LOSS_CHANGING:
         return KillVerdict("incomparable", metric, parent_values, mutant_values, None, None,
-                           "the mutant changed the loss, the only score the parent logs")
+                           f"{operator} changes what the loss adds up, and {metric} is the "
+                           "parent's score")
     pb = [_badness(v, higher) for v in parent_values]
     mb = [_badness(v, higher) for v in mutant_values]
     p, d = rank_sum_p(pb, mb), cohens_d(pb, mb)

@@ -41,8 +41,29 @@ class Parent:
     training: dict[str, Any]
     profiles: dict[str, Any]
     where: str  # what a mutant's ``source`` names
+    score: tuple[str, bool] = ("loss", False)  # the kill test's score, higher is better?
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def oracle_score(case: Case) -> tuple[str, bool]:
+    """The kill test's score for a case parent: the metric of the first condition of its
+    patched oracle that bounds a value (``min``: higher is better; ``max``: lower is better).
+    That condition is what the case's author chose to show that the patched program is
+    healthy."""
+    for cond in case.oracle["patched"]:
+        if cond.min is not None:
+            return cond.metric, True
+        if cond.max is not None:
+            return cond.metric, False
+    raise CaseError(f"{case.metadata_path}: oracle.patched: no condition with min or max, so "
+                    "the case cannot be a mutant parent (the kill test needs a score)")
+
+
+def default_score(task: str) -> tuple[str, bool]:
+    """An own parent's score unless ``parent.toml`` names one: training accuracy for a
+    classifier, mean absolute error for a regression."""
+    return ("mae", False) if task == "regression" else ("accuracy", True)
 
 
 def case_parent(case: Case) -> Parent:
@@ -65,6 +86,7 @@ def case_parent(case: Case) -> Parent:
         semantics=case.semantics, data=dict(case.meta["data"]),
         training=dict(case.meta["training"]), profiles=profiles,
         where=f"{case.source} (the patched program of case {case.id})",
+        score=oracle_score(case),
     )
 
 
@@ -93,6 +115,7 @@ def own_parent(folder: Path) -> Parent:
         semantics=meta["semantics"], data=data, training=dict(meta["training"]),
         profiles={k: dict(v) if isinstance(v, dict) else v for k, v in meta["profiles"].items()},
         where=f"mutants/parents/{meta['id']} (a healthy program of this project)",
+        score=_own_score(meta, meta_path),
         notes=meta.get("notes", ""), extra={"measured": meta.get("measured", {})},
     )
 
@@ -110,6 +133,16 @@ def selected_case_parents(root: Path) -> list[str]:
             raise CaseError(f"{path}: case_parents: {case.id} is not a healthy parent (it must "
                             "be active, separate, and not the negative control)")
     return list(ids)
+
+
+def _own_score(meta: dict[str, Any], path: Path) -> tuple[str, bool]:
+    kill = meta.get("kill")
+    if kill is None:
+        return default_score(meta["task"])
+    if not isinstance(kill.get("score"), str) or not isinstance(kill.get("higher_is_better"),
+                                                                 bool):
+        raise CaseError(f"{path}: kill: needs score (a metric name) and higher_is_better")
+    return kill["score"], kill["higher_is_better"]
 
 
 def find_parents(root: Path, ids: list[str] | None = None) -> list[Parent]:

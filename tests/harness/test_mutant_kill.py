@@ -15,8 +15,9 @@ from harness.mutants.kill import (
     load_kills,
     rank_sum_p,
     save_kills,
-    score_metric,
 )
+
+ACC, LOSS = ("accuracy", True), ("loss", False)
 
 
 def _runs(variant: str, metric: str, values: list[float], status: str = "completed") -> list:
@@ -39,31 +40,40 @@ def test_cohens_d_handles_infinities_and_zero_spread() -> None:
     assert cohens_d([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]) == pytest.approx(1.0)
 
 
-def test_score_metric_prefers_a_score_the_loss_does_not_define() -> None:
-    assert score_metric("multiclass", [{"accuracy": 0.9, "loss": 0.3}]) == ("accuracy", True)
-    assert score_metric("regression", [{"accuracy": 0.0, "mae": 0.3, "loss": 1}]) == ("mae", False)
-    assert score_metric("regression", [{"loss": 1.0}]) == ("loss", False)
+def test_a_case_parent_is_scored_on_its_patched_oracle() -> None:
+    from harness.cases import load_case
+    from harness.mutants.parents import oracle_score
+
+    root = Path(__file__).resolve().parents[2]
+    # so-58609115: eval_loss max 0.2 comes before eval_accuracy (its binary accuracy is
+    # 0.986 whatever the model does)
+    assert oracle_score(load_case(root, "so-58609115")) == ("eval_loss", False)
+    assert oracle_score(load_case(root, "so-59325381")) == ("eval_accuracy", True)
 
 
 def test_verdicts() -> None:
     parent = _runs("patched", "accuracy", [0.95, 0.96, 0.97])
-    assert decide("binary", "epochs", parent, _runs("buggy", "accuracy", [0.5, 0.6, 0.55])
+    assert decide(ACC, "epochs", parent, _runs("buggy", "accuracy", [0.5, 0.6, 0.55])
                   ).verdict == "killed"
-    assert decide("binary", "epochs", parent, _runs("buggy", "accuracy", [0.96, 0.95, 0.97])
+    assert decide(ACC, "epochs", parent, _runs("buggy", "accuracy", [0.96, 0.95, 0.97])
                   ).verdict == "equivalent"
-    overlap = decide("binary", "epochs", parent, _runs("buggy", "accuracy", [0.5, 0.6, 0.98]))
+    overlap = decide(ACC, "epochs", parent, _runs("buggy", "accuracy", [0.5, 0.6, 0.98]))
     assert overlap.verdict == "equivalent" and overlap.p == pytest.approx(0.35)
-    crashed = decide("binary", "epochs", parent, _runs("buggy", "accuracy", [0.5] * 3, "crashed"))
+    crashed = decide(ACC, "epochs", parent, _runs("buggy", "accuracy", [0.5] * 3, "crashed"))
     assert crashed.verdict == "failed" and "crashed" in crashed.why
 
 
 def test_a_nonfinite_loss_is_the_worst_score_and_a_swapped_loss_is_incomparable() -> None:
     parent = _runs("patched", "loss", [0.10, 0.12, 0.11])
-    nan = decide("regression", "learning_rate", parent,
+    nan = decide(LOSS, "learning_rate", parent,
                  _runs("buggy", "loss", [float("nan"), float("inf"), float("nan")]))
     assert nan.verdict == "killed" and nan.d == math.inf
-    swapped = decide("regression", "swap_loss", parent, _runs("buggy", "loss", [0.0] * 3))
+    swapped = decide(LOSS, "swap_loss", parent, _runs("buggy", "loss", [0.0] * 3))
     assert swapped.verdict == "incomparable"
+    penalised = decide(LOSS, "regularisation", parent, _runs("buggy", "loss", [9.0] * 3))
+    assert penalised.verdict == "incomparable"
+    absent = decide(("eval_accuracy", True), "epochs", parent, _runs("buggy", "loss", [1.0] * 3))
+    assert absent.verdict == "failed" and "eval_accuracy" in absent.why
 
 
 def test_only_killed_mutants_of_the_current_content_run(tmp_path: Path,
@@ -75,8 +85,8 @@ def test_only_killed_mutants_of_the_current_content_run(tmp_path: Path,
     ids = generate(tmp_path, [_parent()]).mutants["toy"][:3]
     cases = [load_case(tmp_path, i) for i in ids]
     parent = _runs("patched", "accuracy", [0.95, 0.96, 0.97])
-    killed = decide("multiclass", "x", parent, _runs("buggy", "accuracy", [0.1, 0.2, 0.3]))
-    same = decide("multiclass", "x", parent, _runs("buggy", "accuracy", [0.95, 0.96, 0.97]))
+    killed = decide(ACC, "x", parent, _runs("buggy", "accuracy", [0.1, 0.2, 0.3]))
+    same = decide(ACC, "x", parent, _runs("buggy", "accuracy", [0.95, 0.96, 0.97]))
     kills = {ids[0]: entry(cases[0], killed, 3, "quick", "r"),
              ids[1]: entry(cases[1], same, 3, "quick", "r")}
     save_kills(tmp_path, kills)
