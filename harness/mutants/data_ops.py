@@ -69,7 +69,7 @@ def _wrap(pmap: ProgramMap, position: int, name: str, helper: str, fn: str,
     edits = []
     for call in pmap.fit_calls:
         arg = _argument(call, position, name)
-        if arg is None:
+        if arg is None or _argument(call, 1, "y") is None:  # x without y: a generator
             return None
         edits.append(replace(arg, f"{fn}({source_of(pmap.source, arg)}, {extra})"))
     line = first_statement_line(pmap.tree)

@@ -254,3 +254,11 @@ def test_operator_breakdown_counts_false_alarms_on_the_parents(tmp_path: Path) -
     assert (cell["tp"], cell["fn"], cell["fp"], cell["tn"]) == (1, 1, 1, 0)
     assert cell["youden_j"]["rate"] == pytest.approx(0.5 - 1.0)
     assert operator_breakdown({}, outcomes) == {}
+
+
+def test_data_operators_skip_a_fit_on_a_generator() -> None:
+    """``fit(generator)`` carries x and y together: wrapping it would break the program."""
+    program = BINARY.replace("model.fit(X, Y, epochs=3)", "model.fit(flow(X, Y), epochs=3)")
+    operators = {m.operator for m in mutations(_parent(program, "binary", "g"))[0]}
+    assert not operators & {"unscaled_inputs", "nan_inputs", "label_noise"}
+    assert "learning_rate" in operators
