@@ -18,12 +18,19 @@ from harness.executors.local import LocalExecutor
 from harness.runner import RunConfig, plan, run_many
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+#: A pinned layer that depends on the machine's floating-point kernels: any layer matches.
+ANY_LAYER = "any"
 #: case -> {variant: (code, layer index or None)}; ("CM", None) = no finding.
+#: so-33969059 buggy diverges within its first batches and the layer whose weight update turns
+#: non-finite first depends on the CPU: EBDW at layer 7 (iteration 10) on the machine of the
+#: reference run (3 seeds, platform ...fc-v1098), EBDW at layer 1 (iteration 11) on an AMD EPYC
+#: without AVX-512 (platform ...fc-v1252; seed 0, the main job and this test, 2026-12-03). The
+#: finding's code is stable; its layer (and so whether it is localized) is not.
 PINNED = {
     "so-44066044": {"buggy": ("EAA", 5), "patched": ("CM", None)},  # site 4,5: localized
     "so-45337371": {"buggy": ("EBDW", 5), "patched": ("MDL", None)},  # site 4,5: localized
     "so-34311586": {"buggy": ("EBDW", 5), "patched": ("MDL", None)},  # site 4,5: localized
-    "so-33969059": {"buggy": ("EBDW", 7), "patched": ("EBDW", 4)},  # site 6,7; a false alarm
+    "so-33969059": {"buggy": ("EBDW", ANY_LAYER), "patched": ("EBDW", 4)},  # a false alarm
     "so-48221692": {"buggy": ("MDL", None), "patched": ("CM", None)},  # site 2,3: not localized
     "so-52800582": {"buggy": ("MDL", None), "patched": ("CM", None)},  # site 0,1: not localized
 }
@@ -47,5 +54,8 @@ def test_paper_profile_verdicts_on_real_cases(tmp_path: Path) -> None:
     run_many(plan(config, cases, REPO_ROOT), tmp_path, LocalExecutor(), jobs=2)
     got = {}
     for record in records.latest(tmp_path).values():
-        got.setdefault(record["case_id"], {})[record["variant"]] = _first(record)
+        code, layer = _first(record)
+        if PINNED[record["case_id"]][record["variant"]][1] == ANY_LAYER:
+            layer = ANY_LAYER
+        got.setdefault(record["case_id"], {})[record["variant"]] = (code, layer)
     assert got == PINNED
