@@ -75,11 +75,15 @@ def _list(args: argparse.Namespace, root: Path) -> int:
             else found["verdict"]
         states[state] += 1
         detail = "" if state == "unverified" else (
-            f"{found['metric']} parent {found['parent']} mutant {found['mutant']} "
-            f"p={found['p']} d={found['d_text']}")
+            f"{found['metric']} parent {_values(found['parent'])} mutant "
+            f"{_values(found['mutant'])} p={found['p']} d={found['d_text']}")
         print(f"{state:<12} {case_id:<60} {detail}")
     print("mutants: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
     return 0
+
+
+def _values(values: list) -> str:
+    return "[" + ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in values) + "]"
 
 
 def _verify(args: argparse.Namespace, root: Path) -> int:
