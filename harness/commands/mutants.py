@@ -23,6 +23,8 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     lst = msub.add_parser("list", help="mutants with their kill verdict, or the operators")
     lst.add_argument("--operators", action="store_true", help="list the operators instead")
     lst.add_argument("--parents-only", action="store_true", help="list the parents instead")
+    lst.add_argument("--summary", action="store_true",
+                     help="verdict counts per operator and per parent instead of one line each")
     ver = msub.add_parser("verify", help="train parents and mutants with no tool over seeds; "
                           "record killed / equivalent in mutants/kills.json")
     ver.add_argument("--parents", type=csv_list, default=[], help="default: every parent")
@@ -68,18 +70,37 @@ def _list(args: argparse.Namespace, root: Path) -> int:
         return 0
     kills = load_kills(root)
     states: Counter[str] = Counter()
+    by: dict[str, Counter[tuple[str, str]]] = {"operator": Counter(), "parent": Counter()}
     for case_id in discover(root, "mutants"):
         case = load_case(root, case_id)
         found = kills.get(case_id)
         state = "unverified" if not found or found.get("digest") != case.digest() \
             else found["verdict"]
         states[state] += 1
+        by["operator"][case.meta["mutant"]["operator"], state] += 1
+        by["parent"][case.meta["mutant"]["parent"], state] += 1
+        if args.summary:
+            continue
         detail = "" if state == "unverified" else (
             f"{found['metric']} parent {_values(found['parent'])} mutant "
             f"{_values(found['mutant'])} p={found['p']} d={found['d_text']}")
         print(f"{state:<12} {case_id:<60} {detail}")
+    if args.summary:
+        _summary(by, sorted(states))
     print("mutants: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
     return 0
+
+
+def _summary(by: dict[str, Counter[tuple[str, str]]], states: list[str]) -> None:
+    """A Markdown table of verdict counts per operator, then per parent."""
+    for key, counts in by.items():
+        names = list(dict.fromkeys(name for name, _ in counts))
+        print(f"| {key} | mutants | " + " | ".join(states) + " |")
+        print("|---|---|" + "---|" * len(states))
+        for name in names:
+            row = [counts[name, state] for state in states]
+            print(f"| {name} | {sum(row)} | " + " | ".join(str(n) for n in row) + " |")
+        print()
 
 
 def _values(values: list) -> str:
