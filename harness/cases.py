@@ -129,7 +129,7 @@ def case_root(root: Path, case_id: str) -> Path:
     ``root/mutants`` for a generated mutant (``root`` itself when it holds neither)."""
     for sub in SUITE_DIRS.values():
         if (root / sub / "bugs" / case_id / "case.toml").exists():
-            return (root / sub) if sub != "." else root
+            return root / sub  # pathlib drops the "." of a real case
     return root
 
 

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import vocab
+
 #: ``deeplocalize score --format``: the Markdown tables, the score dict, the per-tool table.
 FORMATS = ("table", "json", "csv")
 _RUN_HELP = "a run id (in --runs-dir) or the path to a run folder"
@@ -38,7 +40,7 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     score.add_argument("--json", action="store_true", help="the same as --format json")
     score.add_argument("--runs-dir", default="runs", help="where run ids are looked up")
     score.add_argument("--against", metavar="REF", help=_AGAINST_HELP)
-    score.add_argument("--suite", choices=("real", "mutants", "all"), help=_SUITE_HELP)
+    score.add_argument("--suite", choices=vocab.SUITES, help=_SUITE_HELP)
 
     report = cmd("report", "write a run's report (HTML, Markdown, CSV; pure: never re-runs)",
                  "deeplocalize report RUN", "deeplocalize report RUN --format md,csv --out /tmp/r",
@@ -50,7 +52,7 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     report.add_argument("--format", default="html,md,csv",
                         help="comma-separated: html, md, csv (default all)")
     report.add_argument("--against", metavar="REF", help=_AGAINST_HELP)
-    report.add_argument("--suite", choices=("real", "mutants", "all"), help=_SUITE_HELP)
+    report.add_argument("--suite", choices=vocab.SUITES, help=_SUITE_HELP)
 
     repro = cmd("reproduce", "how far a run reproduces the paper: per case and paper column, "
                 "ours, the paper's and the recorded reason for a difference (pure)",
