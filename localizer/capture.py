@@ -119,10 +119,14 @@ class Capture:
         undo.append(lambda: object.__setattr__(layer, "activation", original))
 
     def sources(self, outputs: bool, inputs: bool) -> list[tf.Tensor]:
-        """The extra gradient sources, layer by layer: recorded outputs and/or inputs."""
+        """The extra gradient sources, layer by layer: recorded outputs and/or inputs.
+
+        With ``inputs``, the outputs of the layers whose inputs were recorded are sources too:
+        the gradient arriving at such a layer scales the zero test of the one it passes back.
+        """
         found: list[tf.Tensor] = []
         for _, info in self.layers:
-            if outputs:
+            if outputs or (inputs and self.inp[info.index]):
                 found += self.out[info.index]
             if inputs:
                 found += self.inp[info.index]

@@ -20,20 +20,11 @@ from localizer.findings import Finding, json_safe
 from localizer.hints import suggest
 from localizer.messages import CODES, finding_code, finding_phase, finding_quantity, message
 from localizer.model_facts import LayerInfo, learning_rate, loss_info
-from localizer.plan import PROFILE_QUANTITIES, CheckPlan, plan_checks
+from localizer.plan import PROFILE_QUANTITIES, CheckPlan, plan_checks, zero_tolerances
 from localizer.probe import Probe
 from localizer.progress import ProgressMonitor
-from localizer.rules import (
-    MEAN,
-    NOT_LEARNING,
-    NUMERICAL,
-    PROFILES,
-    STD,
-    UNCHANGED,
-    ZERO,
-    N,
-    RuleSettings,
-)
+from localizer.rules import MEAN, NOT_LEARNING, NUMERICAL, STD, UNCHANGED, ZERO, N
+from localizer.settings import PROFILES, RuleSettings
 from localizer.slots import ACCURACY, LOSS, QUANTITIES, Slot
 from localizer.trace import Trace
 
@@ -243,9 +234,10 @@ class DeepLocalize(keras.callbacks.Callback):
         plan = self._plan
         stats = tables[:, plan.columns]
         means, valid, stds = stats[..., MEAN], stats[..., N] > 0, stats[..., STD]
+        atol = zero_tolerances(tables, plan)
         i, k = 0, len(steps)
         while i < k:
-            quiet = plan.checker.quiet_rows(means[i:], valid[i:], stds[i:], self._skip())
+            quiet = plan.checker.quiet_rows(means[i:], valid[i:], stds[i:], self._skip(), atol[i:])
             event, mdl = i + quiet, None
             for j in range(i, i + quiet):  # MDL batch by batch (cheap); it may fire earlier
                 mdl = self._progress(tables[j])
@@ -253,13 +245,13 @@ class DeepLocalize(keras.callbacks.Callback):
                     event = j
                     break
                 mdl = None
-            plan.checker.advance(means[i:event], valid[i:event], stds[i:event])
+            plan.checker.advance(means[i:event], valid[i:event], stds[i:event], atol[i:event])
             self._record(steps[i:event], tables[i:event], base)
             if event == k:
                 break
             step = int(steps[event])
             self._record(steps[event : event + 1], tables[event : event + 1], base)
-            hits = plan.checker.update(means[event], valid[event], stds[event])
+            hits = plan.checker.update(means[event], valid[event], stds[event], atol[event])
             if event == i + quiet:  # the first non-quiet row: MDL has not seen it yet
                 mdl = self._progress(tables[event])
             wall = end_times[bisect.bisect_left(ends, step)] if ends and step <= ends[-1] else None

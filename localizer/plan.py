@@ -16,7 +16,7 @@ import numpy as np
 
 from localizer.model_facts import LayerInfo
 from localizer.progress import ProgressMonitor
-from localizer.rules import MEAN, STD, N, RuleSettings, SlotChecker
+from localizer.rules import MEAN, STD, ZERO_RTOL, N, RuleSettings, SlotChecker
 from localizer.slots import (
     ACCURACY,
     DELTA_WEIGHTS,
@@ -49,6 +49,9 @@ class CheckPlan:
         columns: Row of each slot of ``order`` in the probe's summary table.
         weight_columns: Row of each layer's weights slot (update ratios).
         delta_columns: Row of each layer's Δweights slot (update ratios).
+        zero_scale_columns: Per slot of ``order``, the row whose RMS scales the slot's zero
+            tolerance (:data:`~localizer.rules.ZERO_RTOL`), or -1: exactly zero. Set for the
+            gradient through a layer without weights, scaled by the gradient at its output.
         checker: The numerical-error / zero / unchanged rules over ``order``.
         progress: The paper profile's MDL monitor (``None`` for the released profile).
         mdl_position: Where MDL sits in ``order`` (before the backward pass), or ``None``.
@@ -58,6 +61,7 @@ class CheckPlan:
     columns: np.ndarray
     weight_columns: np.ndarray
     delta_columns: np.ndarray
+    zero_scale_columns: np.ndarray
     checker: SlotChecker
     progress: ProgressMonitor | None
     mdl_position: int | None
@@ -101,8 +105,10 @@ def plan_checks(
         index: Slot -> row of the probe's summary table.
     """
     order, mdl_position = _order(settings, layers)
-    numerical, zero, unchanged, zero_fractions = [], [], [], []
+    numerical, zero, unchanged, zero_fractions, scales = [], [], [], [], []
     for slot in order:
+        through = slot.quantity == INPUT_GRADIENTS and slot.layer is not None
+        scales.append(index[Slot(OUTPUT_GRADIENTS, slot.layer)] if through else -1)
         info = layers[slot.layer] if slot.layer is not None else None
         numerical.append(True)
         # Paper EAF "accuracy 0": a batch of an untrained model often scores 0, so only an
@@ -124,6 +130,7 @@ def plan_checks(
         columns=np.array([index[slot] for slot in order], dtype=np.int64),
         weight_columns=np.array([index[Slot(WEIGHTS, i.index)] for i in layers], np.int64),
         delta_columns=np.array([index[Slot(DELTA_WEIGHTS, i.index)] for i in layers], np.int64),
+        zero_scale_columns=np.array(scales, dtype=np.int64),
         checker=SlotChecker(
             settings,
             numerical=numerical,
@@ -134,6 +141,24 @@ def plan_checks(
         progress=ProgressMonitor(settings) if settings.mdl == "progress" else None,
         mdl_position=mdl_position,
     )
+
+
+def zero_tolerances(tables: np.ndarray, plan: CheckPlan) -> np.ndarray:
+    """``(k, len(order))`` absolute zero tolerances for a block of ``k`` summary tables.
+
+    ``ZERO_RTOL`` × the RMS of each slot's scale row; 0 (exactly zero) where the slot has no
+    scale row or it was not measured.
+    """
+    scaled = plan.zero_scale_columns >= 0
+    atol = np.zeros((len(tables), len(plan.zero_scale_columns)))
+    if not scaled.any():
+        return atol
+    ref = tables[:, plan.zero_scale_columns[scaled]]
+    with np.errstate(invalid="ignore"):
+        rms = np.hypot(ref[..., MEAN], ref[..., STD])
+    rms[(ref[..., N] <= 0) | ~np.isfinite(rms)] = 0.0
+    atol[:, scaled] = ZERO_RTOL * rms
+    return atol
 
 
 def update_ratios(tables: np.ndarray, plan: CheckPlan) -> np.ndarray:

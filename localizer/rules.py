@@ -13,10 +13,18 @@ callback). ``docs/localizer.md`` explains every threshold and where the paper is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+
+from localizer.settings import (  # noqa: F401  (re-exported: the rules' public names)
+    PAPER,
+    PROFILES,
+    RELEASED,
+    UNCHANGED_RTOL,
+    ZERO_RTOL,
+    RuleSettings,
+)
 
 #: The per-slot summary of one batch, in this order (the probe writes exactly these).
 STATS = ("n", "mean", "std", "min", "max", "nan", "inf", "zero_frac")
@@ -28,98 +36,6 @@ NUMERICAL = "numerical_error"
 ZERO = "zero"
 UNCHANGED = "unchanged"
 NOT_LEARNING = "not_learning"
-
-#: Relative tolerance of "unchanged" in the paper profile: four float32 ulps. A mean computed in
-#: float32 from identical values may differ in its last bits between batches (reduction order on
-#: GPUs, partial last batches); any real change of a trained quantity is far larger.
-UNCHANGED_RTOL = 4 * float(np.finfo(np.float32).eps)
-
-
-@dataclass(frozen=True)
-class RuleSettings:
-    """Thresholds of one rule profile.
-
-    Attributes:
-        name: ``"paper"`` or ``"released"``.
-        window: N, the number of consecutive values that must be equal for "unchanged".
-        sliding: ``True``: the last N values (a sliding window, paper). ``False``: disjoint
-            blocks of N values, checked and cleared after every N-th value (released callback).
-        zero_fraction: A slot whose mean was exactly 0 in at least this fraction of the batches
-            seen so far is a fault (paper ¼, released ½).
-        min_iterations: The zero rule needs at least this many observations of the slot (the
-            released callback uses 1, so a single zero at batch 1 fires).
-        rtol: Relative tolerance of "unchanged": ``max - min <= rtol * max(|values|)``.
-        zero_std: A zero mean counts only when the standard deviation is 0 too, i.e. every value
-            is 0 (paper profile: means that are 0 because values cancel, like the update of a
-            2-unit softmax layer under cross-entropy, are not dead values). ``False``: the mean
-            alone (released).
-        unchanged_std: "Unchanged" also requires the standard deviation to be unchanged (paper
-            profile: §III-D1 records mean *and* std, and with a softmax output and
-            cross-entropy the mean of the last layer's weights is invariant under SGD, so the
-            mean alone stays constant in healthy training). ``False``: the mean alone (released).
-        mdl: ``"progress"``: :class:`ProgressMonitor` (paper profile); ``"unchanged"``: the loss
-            or the accuracy stayed exactly equal over a block of N batches (released callback).
-        mdl_window: W, the window of :class:`ProgressMonitor` in batches.
-        mdl_min_delta: Minimum relative decrease of the mean loss that counts as learning.
-        mdl_min_accuracy_gain: Minimum absolute increase of the mean accuracy that counts.
-        mdl_accuracy_ceiling: A mean batch accuracy at or above this means there is nothing left
-            to learn; MDL does not fire.
-    """
-
-    name: str
-    window: int
-    sliding: bool
-    zero_fraction: float
-    min_iterations: int
-    rtol: float
-    mdl: str
-    zero_std: bool = False
-    unchanged_std: bool = False
-    mdl_window: int = 50
-    mdl_min_delta: float = 0.01
-    mdl_min_accuracy_gain: float = 0.01
-    mdl_accuracy_ceiling: float = 0.99
-
-    def __post_init__(self) -> None:
-        if self.window < 2:
-            raise ValueError(f"window must be >= 2, got {self.window!r}")
-        if not 0.0 < self.zero_fraction <= 1.0:
-            raise ValueError(f"zero_fraction must be in (0, 1], got {self.zero_fraction!r}")
-        if self.mdl not in ("progress", "unchanged"):
-            raise ValueError(f"mdl must be 'progress' or 'unchanged', got {self.mdl!r}")
-
-    def with_window(self, window: int) -> RuleSettings:
-        """The same settings with N (and, for the paper profile, W) set to ``window``."""
-        return replace(self, window=window, mdl_window=window)
-
-
-#: Algorithm 1 as published: N = 50, zero threshold ¼ × iterations so far.
-PAPER = RuleSettings(
-    name="paper",
-    window=50,
-    sliding=True,
-    zero_fraction=0.25,
-    min_iterations=10,
-    rtol=UNCHANGED_RTOL,
-    mdl="progress",
-    zero_std=True,
-    unchanged_std=True,
-)
-
-#: The released callback (``Our Callback/callbacks.py``): N = 5 in disjoint blocks, zero
-#: threshold ½ × batches so far from batch 1, exact equality.
-RELEASED = RuleSettings(
-    name="released",
-    window=5,
-    sliding=False,
-    zero_fraction=0.5,
-    min_iterations=1,
-    rtol=0.0,
-    mdl="unchanged",
-)
-
-PROFILES = {"paper": PAPER, "released": RELEASED}
-
 
 def is_unchanged(values: np.ndarray, rtol: float) -> bool:
     """Whether all values are equal: ``max - min <= rtol * max(|values|)`` (NaN is never equal)."""
@@ -207,6 +123,7 @@ class SlotChecker:
         means: np.ndarray,
         valid: np.ndarray | None = None,
         stds: np.ndarray | None = None,
+        zero_atol: np.ndarray | None = None,
     ) -> list[tuple[int, str]]:
         """Check one batch; return ``(slot, rule)`` for every slot that fired, in slot order.
 
@@ -216,6 +133,8 @@ class SlotChecker:
                 skipped and keep their state.
             stds: The batch standard deviation of every slot; required when the settings have
                 ``unchanged_std``.
+            zero_atol: Per slot, how far from 0 a value still counts as zero (default: 0, i.e.
+                exactly 0; see :meth:`is_zero`).
         """
         s = self.settings
         means = np.asarray(means, dtype=np.float64)
@@ -228,7 +147,7 @@ class SlotChecker:
         self.observations += valid
 
         numerical = valid & ~finite & self.numerical
-        is_zero = self._zero_means(means, valid, stds)
+        is_zero = self.is_zero(means, valid, stds, zero_atol)
         self.zero_counts += is_zero
         zero = (
             is_zero
@@ -273,12 +192,23 @@ class SlotChecker:
                 fired.append((int(slot), UNCHANGED))
         return fired
 
-    def _zero_means(self, means: np.ndarray, valid: np.ndarray, stds: Any) -> np.ndarray:
-        """Where a measured mean counts as zero: exactly 0 (and, with ``zero_std``, a std of 0)."""
-        is_zero = valid & (means == 0.0)  # 0.0 is finite: NaN and Inf never compare equal
-        if self.settings.zero_std:
-            is_zero &= np.asarray(stds, dtype=np.float64) == 0.0
-        return is_zero
+    def is_zero(
+        self, means: np.ndarray, valid: np.ndarray, stds: Any, zero_atol: Any = None
+    ) -> np.ndarray:
+        """Where a measured slot counts as zero.
+
+        Without a tolerance: the mean is exactly 0 (with ``zero_std``: and the std too, i.e.
+        every value is 0). With ``zero_atol`` > 0: ``|mean| <= zero_atol`` (with ``zero_std``:
+        the RMS ``sqrt(mean² + std²) <= zero_atol``). NaN and Inf never count.
+        """
+        means = np.asarray(means, dtype=np.float64)
+        atol = 0.0 if zero_atol is None else np.asarray(zero_atol, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            if self.settings.zero_std:
+                size = np.hypot(means, np.asarray(stds, dtype=np.float64))
+            else:
+                size = np.abs(means)
+            return valid & (size <= atol)  # NaN never compares: not zero
 
     # -- blocks of batches ------------------------------------------------------------------------
     # The callback reads the summaries of several batches at once; these two methods let it run
@@ -294,11 +224,13 @@ class SlotChecker:
         valid: np.ndarray,
         stds: np.ndarray | None = None,
         skip: np.ndarray | None = None,
+        zero_atol: np.ndarray | None = None,
     ) -> int:
         """How many leading rows of a block would fire no rule (``update`` returns nothing).
 
         Args:
-            means, valid, stds: ``(k, n_slots)`` arrays, one row per batch (as for ``update``).
+            means, valid, stds, zero_atol: ``(k, n_slots)`` arrays, one row per batch (as for
+                ``update``).
             skip: ``(n_slots, 3)`` booleans: a fire of (slot, rule) that is already known and
                 does not count; columns in the order numerical error, zero, unchanged.
 
@@ -316,7 +248,7 @@ class SlotChecker:
         irregular = (valid & ~finite) | (valid != valid[0])
         skip = np.zeros((self.n_slots, 3), bool) if skip is None else skip
 
-        is_zero = self._zero_means(means, valid, stds)
+        is_zero = self.is_zero(means, valid, stds, zero_atol)
         observations = self.observations + np.cumsum(valid, axis=0)
         zero_counts = self.zero_counts + np.cumsum(is_zero, axis=0)
         zero = (
@@ -374,7 +306,13 @@ class SlotChecker:
         past[back > stored[None, :]] = np.nan
         return np.concatenate([past, np.asarray(values, dtype=np.float64)[:, cols]], axis=0)
 
-    def advance(self, means: np.ndarray, valid: np.ndarray, stds: np.ndarray | None = None) -> None:
+    def advance(
+        self,
+        means: np.ndarray,
+        valid: np.ndarray,
+        stds: np.ndarray | None = None,
+        zero_atol: np.ndarray | None = None,
+    ) -> None:
         """Apply a block of rows that :meth:`quiet_rows` found quiet, as ``update`` would."""
         s = self.settings
         means = np.asarray(means, dtype=np.float64)
@@ -382,7 +320,7 @@ class SlotChecker:
         if k == 0:
             return
         valid = np.asarray(valid, dtype=bool)
-        is_zero = self._zero_means(means, valid, stds)
+        is_zero = self.is_zero(means, valid, stds, zero_atol)
         self.observations += valid.sum(axis=0)
         self.zero_counts += is_zero.sum(axis=0)
         cols = np.flatnonzero(valid[0])

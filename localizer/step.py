@@ -140,10 +140,11 @@ def train_step(
             forward.append((index[Slot(PRE, i)], capture.pre[i]))
         if OUTPUT in want:
             forward.append((index[Slot(OUTPUT, i)], capture.out[i]))
-        if OUTPUT_GRADIENTS in want:
+        through = INPUT_GRADIENTS in want and bool(capture.inp[i])
+        if OUTPUT_GRADIENTS in want or through:  # through: the scale of the zero test
             grads = [grads_by_source.get(id(t)) for t in capture.out[i]]
             forward.append((index[Slot(OUTPUT_GRADIENTS, i)], grads))
-        if INPUT_GRADIENTS in want and capture.inp[i]:
+        if through:
             grads = [grads_by_source.get(id(t)) for t in capture.inp[i]]
             table.add(index[Slot(INPUT_GRADIENTS, i)], grads)
         if forward and all(len(tensors) == 1 for _, tensors in forward):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from localizer.plan import update_ratio
+from localizer.plan import update_ratio, zero_tolerances
 from localizer.progress import ProgressMonitor
 from localizer.rules import (
     NUMERICAL,
@@ -14,6 +16,7 @@ from localizer.rules import (
     UNCHANGED,
     UNCHANGED_RTOL,
     ZERO,
+    ZERO_RTOL,
     RuleSettings,
     SlotChecker,
     is_unchanged,
@@ -88,6 +91,29 @@ def test_paper_zero_threshold_is_a_quarter_of_iterations():
 def test_paper_zero_ignores_a_zero_mean_with_spread():
     """Paper: a mean of exactly 0 from values that cancel (std > 0) is not a zero."""
     assert _feed(_checker(PAPER), [0.0] * 20, [0.3] * 20) == []
+
+
+def test_zero_tolerance_counts_rounding_noise_as_zero():
+    """With a tolerance, |values| at or below it count as zero; exactly-zero stays the default."""
+    checker = _checker(PAPER, n=3)
+    means, stds = np.array([1e-9, 0.0, 2e-6]), np.array([1e-9, 0.0, 0.0])
+    valid = np.ones(3, dtype=bool)
+    assert checker.is_zero(means, valid, stds).tolist() == [False, True, False]
+    atol = np.array([1e-6, 0.0, 1e-6])
+    assert checker.is_zero(means, valid, stds, atol).tolist() == [True, True, False]
+    assert not checker.is_zero(np.array([np.nan]), np.ones(1, bool), np.zeros(1), 1.0)[0]
+
+
+def test_zero_tolerances_scale_with_the_gradient_arriving_at_the_layer():
+    """atol = ZERO_RTOL x RMS of the scale row; 0 where unscaled or not measured."""
+    plan = SimpleNamespace(zero_scale_columns=np.array([-1, 1, 2]))
+    tables = np.zeros((2, 3, 8))
+    tables[:, 1, :3] = [4, 3.0, 4.0]  # n, mean, std: rms 5
+    tables[0, 2, :3] = [4, 1.0, 0.0]  # rms 1; batch 1: n = 0, not measured
+    atol = zero_tolerances(tables, plan)
+    assert atol[:, 0].tolist() == [0.0, 0.0]
+    assert atol[:, 1] == pytest.approx([5 * ZERO_RTOL] * 2)
+    assert atol[:, 2] == pytest.approx([ZERO_RTOL, 0.0])
 
 
 def test_released_zero_counts_a_zero_mean_with_spread():
