@@ -46,18 +46,42 @@ class Parent:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
+#: Metric names whose smaller values are better (losses and errors); all others are read from
+#: the bound. A bound against this direction (a ``min`` on a loss) is a sanity check, not a
+#: health bound: so-50079585 patched has ``loss min = 0.0`` ("a cross-entropy is never
+#: negative"), and reading it as "higher loss is better" made 31 of its 38 mutants look
+#: equivalent (epochs-1: loss 0.45-0.54 against the parent's 0.03; seeds 0-2, quick).
+LOWER_IS_BETTER = ("loss", "mae", "mse", "error")
+#: Metric names whose larger values are better.
+HIGHER_IS_BETTER = ("accuracy", "acc", "auc", "precision", "recall")
+
+
+def metric_direction(metric: str) -> bool | None:
+    """Whether larger values of ``metric`` are better, from its name; ``None``: unknown."""
+    bare = metric.lower().removeprefix("val_").removeprefix("eval_")
+    if bare.endswith(LOWER_IS_BETTER):
+        return False
+    if bare.endswith(HIGHER_IS_BETTER):
+        return True
+    return None
+
+
 def oracle_score(case: Case) -> tuple[str, bool]:
     """The kill test's score for a case parent: the metric of the first condition of its
-    patched oracle that bounds a value (``min``: higher is better; ``max``: lower is better).
-    That condition is what the case's author chose to show that the patched program is
-    healthy."""
+    patched oracle that bounds a value in the metric's good direction (``min``: higher is
+    better; ``max``: lower is better). That condition is what the case's author chose to show
+    that the patched program is healthy; a bound against the direction the metric's name
+    gives (:func:`metric_direction`: a ``min`` on a loss, a ``max`` on an accuracy) is a sanity
+    or degeneracy check and is skipped."""
     for cond in case.oracle["patched"]:
-        if cond.min is not None:
+        direction = metric_direction(cond.metric)
+        if cond.min is not None and direction is not False:
             return cond.metric, True
-        if cond.max is not None:
+        if cond.max is not None and direction is not True:
             return cond.metric, False
-    raise CaseError(f"{case.metadata_path}: oracle.patched: no condition with min or max, so "
-                    "the case cannot be a mutant parent (the kill test needs a score)")
+    raise CaseError(f"{case.metadata_path}: oracle.patched: no condition with min or max in "
+                    "the metric's good direction, so the case cannot be a mutant parent (the "
+                    "kill test needs a score)")
 
 
 def default_score(task: str) -> tuple[str, bool]:

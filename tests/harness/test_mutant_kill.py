@@ -49,6 +49,18 @@ def test_a_case_parent_is_scored_on_its_patched_oracle() -> None:
     # 0.986 whatever the model does)
     assert oracle_score(load_case(root, "so-58609115")) == ("eval_loss", False)
     assert oracle_score(load_case(root, "so-59325381")) == ("eval_accuracy", True)
+    # so-50079585: "loss min = 0.0" is a sanity bound (a cross-entropy is never negative)
+    assert oracle_score(load_case(root, "so-50079585")) == ("val_accuracy", True)
+
+
+def test_metric_direction_comes_from_the_name() -> None:
+    from harness.mutants.parents import metric_direction
+
+    assert [metric_direction(m) for m in ("loss", "val_loss", "eval_mae", "mean_squared_error")] \
+        == [False] * 4
+    assert [metric_direction(m) for m in ("accuracy", "val_acc", "eval_categorical_accuracy")] \
+        == [True] * 3
+    assert metric_direction("f1") is None
 
 
 def test_verdicts() -> None:
