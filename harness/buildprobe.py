@@ -136,7 +136,7 @@ def run_probe(root: Path, case_id: str, variant: str, profile: str) -> dict[str,
         jobs=1,
         executor="local",
     )
-    (spec,) = plan(config, [case], root)
+    (spec,) = plan(config, [case])
     injection.FitInjector = RecordingInjector  # the worker imports it from there at run time
     try:
         with tempfile.TemporaryDirectory(prefix="probe-unit-") as tmp:

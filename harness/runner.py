@@ -51,10 +51,10 @@ class RunConfig:
     executor: str
 
 
-def plan(config: RunConfig, cases: Iterable[Case], bench_root: Path) -> list[RunSpec]:
+def plan(config: RunConfig, cases: Iterable[Case]) -> list[RunSpec]:
     """The units of a run, in a stable order (case, variant, seed, tool); the variants of each
     case are :func:`~harness.cases.variants_to_run`'s (one patched run per mutant parent). Each
-    unit's ``bench_root`` is its case's own (``bench_root`` itself for a real case, its
+    unit's ``bench_root`` is its case's own root (the benchmark's for a real case, its
     ``mutants/`` folder for a mutant)."""
     specs = []
     cases = list(cases)

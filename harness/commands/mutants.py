@@ -109,7 +109,7 @@ def _values(values: list) -> str:
 
 def _verify(args: argparse.Namespace, root: Path) -> int:
     from harness import records
-    from harness.cases import discover, load_case
+    from harness.cases import discover, load_case, variants_to_run
     from harness.commands.run import execute
     from harness.mutants.kill import decide, entry, load_kills, save_kills
     from harness.runner import RunConfig
@@ -131,8 +131,11 @@ def _verify(args: argparse.Namespace, root: Path) -> int:
             tools=("none",), seeds=seeds, profile="quick", semantics=None, shared=False,
             timeout_s=args.timeout, memory_mb=6144, jobs=args.jobs, executor="local")
 
-    # A mutant's patched variant is its parent: run it once per parent, not once per mutant.
-    stand_ins = [ms[0] for ms in by_parent.values()]
+    # A mutant's patched variant is its parent: run it once per parent, not once per mutant,
+    # as the mutant that ``variants_to_run`` picks (the one a suite run trains it as).
+    picked = variants_to_run(mutants, ("patched",))
+    stand_ins = [m for m in mutants if picked[m.id]]
+    stand_in = {m.meta["mutant"]["parent"]: m.id for m in stand_ins}
     print(f"verify: {len(by_parent)} parent(s) and {len(mutants)} mutant(s), "
           f"{args.seeds} seed(s) each, quick profile, no tool")
     if args.no_run:
@@ -153,7 +156,7 @@ def _verify(args: argparse.Namespace, root: Path) -> int:
     kills = load_kills(root)
     counts: Counter[str] = Counter()
     for parent, ms in by_parent.items():
-        runs_p = [r for r in parent_runs if r["case_id"] == ms[0].id]
+        runs_p = [r for r in parent_runs if r["case_id"] == stand_in[parent]]
         for m in ms:
             runs_m = [r for r in mutant_runs if r["case_id"] == m.id]
             if len(runs_p) < args.seeds or len(runs_m) < args.seeds or any(

@@ -127,7 +127,7 @@ def _execute_locked(config, cases, root: Path, run_dir: Path, executor,
     for name in executor.reclaim(config.run_id):
         print(f"run {config.run_id}: removed {name}, left running by a harness that was killed")
     write_run_json(run_dir, config, executor, rejected)
-    specs = plan(config, cases, root)
+    specs = plan(config, cases)
     todo, _ = pending(specs, run_dir)
     skipped = len(specs) - len(todo)
     print(f"run {config.run_id}: {len(specs)} unit(s), {skipped} already completed by this code, "

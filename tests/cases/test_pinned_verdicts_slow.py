@@ -51,7 +51,7 @@ def test_paper_profile_verdicts_on_real_cases(tmp_path: Path) -> None:
     config = RunConfig(run_id="pinned", case_ids=tuple(ids), variants=("buggy", "patched"),
                        tools=("deeplocalize",), seeds=(0,), profile="quick", semantics=None,
                        shared=False, timeout_s=600, memory_mb=6144, jobs=2, executor="local")
-    run_many(plan(config, cases, REPO_ROOT), tmp_path, LocalExecutor(), jobs=2)
+    run_many(plan(config, cases), tmp_path, LocalExecutor(), jobs=2)
     got = {}
     for record in records.latest(tmp_path).values():
         code, layer = _first(record)

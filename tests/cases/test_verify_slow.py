@@ -23,7 +23,7 @@ def test_a_few_cases_separate_as_their_oracles_say(tmp_path: Path) -> None:
     config = RunConfig(run_id="verify", case_ids=tuple(CASES), variants=("buggy", "patched"),
                        tools=("none",), seeds=(0,), profile="quick", semantics=None,
                        shared=False, timeout_s=600, memory_mb=6144, jobs=2, executor="local")
-    run_many(plan(config, cases, REPO_ROOT), tmp_path, LocalExecutor(), jobs=2)
+    run_many(plan(config, cases), tmp_path, LocalExecutor(), jobs=2)
     outcomes = {v.case_id: (v.outcome, [c.details for c in v.checks])
                 for v in verdicts(cases, records.latest(tmp_path))}
     assert {case: outcome for case, (outcome, _) in outcomes.items()} == dict.fromkeys(

@@ -223,7 +223,7 @@ def test_one_patched_run_per_parent(tmp_path: Path) -> None:
     config = RunConfig(run_id="r", case_ids=tuple(ids[:4]), variants=("buggy", "patched"),
                        tools=("deeplocalize",), seeds=(0, 1), profile="quick", semantics=None,
                        shared=False, timeout_s=60, memory_mb=1024, jobs=1, executor="local")
-    specs = plan(config, cases, tmp_path)
+    specs = plan(config, cases)
     assert sum(s.variant == "patched" for s in specs) == 2  # one parent, two seeds
     assert {s.bench_root for s in specs} == {str((tmp_path / "mutants").resolve())}
     planned = _planned_units({c.id: c for c in cases},

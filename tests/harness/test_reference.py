@@ -215,7 +215,7 @@ def _real_run(runs: Path, run_id: str, tool: str) -> Path:
     run_dir = runs / run_id
     run_dir.mkdir(parents=True)
     write_run_json(run_dir, config, LocalExecutor())
-    specs = plan(config, [load_case(BENCH, "gh-fixture-nan")], BENCH)
+    specs = plan(config, [load_case(BENCH, "gh-fixture-nan")])
     written = run_many(specs, run_dir, LocalExecutor(), jobs=1)
     assert [r["status"] for r in written] == ["completed"], written
     return run_dir
