@@ -143,6 +143,12 @@ def plan_checks(
     )
 
 
+def rms(rows: np.ndarray) -> np.ndarray:
+    """The root mean square of the values behind summaries (rows of :data:`STATS`, any leading
+    shape): for values with mean m and standard deviation s it is ``sqrt(m² + s²)``."""
+    return np.hypot(rows[..., MEAN], rows[..., STD])
+
+
 def zero_tolerances(tables: np.ndarray, plan: CheckPlan) -> np.ndarray:
     """``(k, len(order))`` absolute zero tolerances for a block of ``k`` summary tables.
 
@@ -155,9 +161,9 @@ def zero_tolerances(tables: np.ndarray, plan: CheckPlan) -> np.ndarray:
         return atol
     ref = tables[:, plan.zero_scale_columns[scaled]]
     with np.errstate(invalid="ignore"):
-        rms = np.hypot(ref[..., MEAN], ref[..., STD])
-    rms[(ref[..., N] <= 0) | ~np.isfinite(rms)] = 0.0
-    atol[:, scaled] = ZERO_RTOL * rms
+        scale = rms(ref)
+    scale[(ref[..., N] <= 0) | ~np.isfinite(scale)] = 0.0
+    atol[:, scaled] = ZERO_RTOL * scale
     return atol
 
 
@@ -165,7 +171,7 @@ def update_ratios(tables: np.ndarray, plan: CheckPlan) -> np.ndarray:
     """Largest ``‖ΔW‖/‖W‖`` over layers for each of ``tables`` (NaN where unknown)."""
     w, dw = tables[:, plan.weight_columns], tables[:, plan.delta_columns]
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = np.hypot(dw[..., MEAN], dw[..., STD]) / np.hypot(w[..., MEAN], w[..., STD])
+        ratios = rms(dw) / rms(w)
     ratios[(w[..., N] <= 0) | (dw[..., N] <= 0) | ~np.isfinite(ratios)] = -np.inf
     best = ratios.max(axis=1) if ratios.shape[1] else np.full(len(tables), -np.inf)
     return np.where(np.isfinite(best), best, np.nan)
@@ -178,8 +184,7 @@ def update_ratio(weights: np.ndarray, delta: np.ndarray) -> float:
     equal for a layer's weights and their update, so the ratio of RMS values is the norm ratio
     (DeepDiagnosis' ``TuneLearn`` quantity, with the applied update in place of lr·gradient).
     """
-    w = float(np.hypot(weights[MEAN], weights[STD]))
-    d = float(np.hypot(delta[MEAN], delta[STD]))
+    w, d = float(rms(weights)), float(rms(delta))
     if weights[N] <= 0 or delta[N] <= 0 or not np.isfinite(w) or not np.isfinite(d):
         return float("nan")
     if w == 0.0:
