@@ -49,6 +49,7 @@ class RunConfig:
     memory_mb: int
     jobs: int
     executor: str
+    keep_traces: bool = False  # extra["traces"]: the worker saves full traces (harness.traces)
 
 
 def plan(config: RunConfig, cases: Iterable[Case]) -> list[RunSpec]:
@@ -73,6 +74,7 @@ def plan(config: RunConfig, cases: Iterable[Case]) -> list[RunSpec]:
                             shared=config.shared and len(tools) > 1,
                             timeout_s=config.timeout_s, memory_mb=config.memory_mb,
                             bench_root=str(case.root.resolve()), case_digest=digest,
+                            extra={"traces": True} if config.keep_traces else {},
                         )
                     )
     return specs

@@ -175,6 +175,10 @@ def run(spec: RunSpec, out_dir: Path) -> dict[str, Any]:
         injector = FitInjector(detectors, passive=spec.shared)
         stream = FindingsStream(out_dir / FINDINGS_FILE, detectors, injector.stops)
         injector.trailing += [stream.callback, phases.epoch_timer]
+        if spec.extra.get("traces"):
+            from harness.traces import TraceKeeper
+
+            injector.trailing.append(TraceKeeper(out_dir))
         phases.mark("setup_s")
         with injector, stream:
             try:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections import deque
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,3 +73,42 @@ class Trace:
             means = dict(zip(names, table[:, MEAN].tolist()))
             records.append({"epoch": epoch, "batch": batch, "iteration": iteration, "means": means})
         return records
+
+    def save(self, path: str | Path, **meta: Any) -> None:
+        """Write the recorded batches to a compressed ``.npz`` file (:meth:`load` reads it).
+
+        Args:
+            path: Where to write.
+            **meta: JSON-serialisable facts kept with the trace (e.g. ``steps_run``, so a reader
+                can tell a trace that lost its oldest batches to ``maxlen``).
+        """
+        header = {
+            "slots": [[s.quantity, s.layer] for s in self.slots],
+            "layers": [dataclasses.asdict(info) for info in self.layers],
+            "maxlen": self.maxlen,
+            "meta": meta,
+        }
+        meta_rows = np.array(list(self._meta), dtype=np.int64).reshape(-1, 3)
+        with open(path, "wb") as fh:
+            np.savez_compressed(fh, tables=self.tables(), meta=meta_rows,
+                                header=np.array(json.dumps(header)))
+
+    @classmethod
+    def load(cls, path: str | Path) -> tuple[Trace, dict[str, Any]]:
+        """Read a trace written by :meth:`save`; return it and its ``meta``.
+
+        Raises:
+            ValueError: When the file is not a saved trace (names the file and what is missing).
+        """
+        with np.load(path, allow_pickle=False) as data:
+            missing = {"tables", "meta", "header"} - set(data.files)
+            if missing:
+                raise ValueError(f"{path}: not a DeepLocalize trace (no {sorted(missing)})")
+            header = json.loads(str(data["header"]))
+            tables, meta_rows = data["tables"], data["meta"]
+        slots = [Slot(q, layer) for q, layer in header["slots"]]
+        layers = [LayerInfo(**info) for info in header["layers"]]
+        trace = cls(slots, layers, max(int(header["maxlen"]), len(tables)))
+        for (epoch, batch, iteration), table in zip(meta_rows.tolist(), tables):
+            trace.append(epoch, batch, iteration, table)
+        return trace, dict(header.get("meta") or {})

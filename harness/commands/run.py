@@ -38,6 +38,9 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     run.add_argument("--semantics", choices=vocab.SEMANTICS,
                      help="loss semantics for every case (default: each case's own)")
     run.add_argument("--jobs", type=int, default=1)
+    run.add_argument("--keep-traces", action="store_true",
+                     help="also save every fit call's full per-batch summaries to "
+                          "<unit>/traces/ (for localizer.replay; costs time and disk)")
     run.add_argument("--timeout", type=float, default=900.0, help="seconds per unit")
     run.add_argument("--memory", type=int, default=6144, help="MiB per unit")
     run.add_argument("--executor", default="auto", choices=CHOICES,
@@ -177,6 +180,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         variants=tuple(args.variants), tools=tuple(args.tools), seeds=tuple(range(args.seeds)),
         profile=args.profile, semantics=args.semantics, shared=args.shared,
         timeout_s=args.timeout, memory_mb=args.memory, jobs=args.jobs, executor=args.executor,
+        keep_traces=args.keep_traces,
     )
     run_dir = execute(config, cases, root, Path(args.runs_dir), _executor_options(args), rejected)
     code = print_scores(run_dir, root, as_json=False, write_report=True,
