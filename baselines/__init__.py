@@ -13,6 +13,7 @@ BUILTIN_DETECTORS: dict[str, str] = {
     "keras_union": "baselines.keras_builtin:KerasUnionDetector",
     "deeplocalize": "baselines.deeplocalize:DeepLocalizeDetector",
     "deeplocalize_released": "baselines.deeplocalize:DeepLocalizeReleasedDetector",
+    "deeplocalize_bench": "baselines.deeplocalize:DeepLocalizeBenchDetector",
     "autotrainer": "baselines.autotrainer:AutoTrainerDetector",
     "deepdiagnosis": "baselines.deepdiagnosis:DeepDiagnosisDetector",
     "umlaut": "baselines.umlaut:UmlautDetector",

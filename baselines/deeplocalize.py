@@ -99,3 +99,14 @@ class DeepLocalizeReleasedDetector(DeepLocalizeDetector):
     name = "deeplocalize_released"
     description = "DeepLocalize with the released callback's rules (N=5 blocks, zero at 1/2)"
     profile = "released"
+
+
+class DeepLocalizeBenchDetector(DeepLocalizeDetector):
+    """DeepLocalize with this project's ``bench`` profile (``localizer.settings.BENCH``): the
+    paper's rules plus five designed on the mutant suite (issue #13, ``docs/localizer.md``)."""
+
+    name = "deeplocalize_bench"
+    version = "1"
+    description = ("DeepLocalize, bench profile: Algorithm 1 plus magnitude, loss-vs-chance, "
+                   "stalled-update and per-epoch MDL rules (designed on mutants)")
+    profile = "bench"

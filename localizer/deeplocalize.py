@@ -18,14 +18,27 @@ import numpy as np
 from localizer.evidence import hint_context, rule_evidence
 from localizer.findings import Finding, json_safe
 from localizer.hints import suggest
-from localizer.messages import CODES, finding_code, finding_phase, finding_quantity, message
-from localizer.model_facts import LayerInfo, learning_rate, loss_info
-from localizer.plan import PROFILE_QUANTITIES, CheckPlan, plan_checks, zero_tolerances
+from localizer.messages import (
+    CODES,
+    finding_code,
+    finding_phase,
+    finding_quantity,
+    finding_target,
+    message,
+)
+from localizer.model_facts import LayerInfo, learning_rate, loss_info, optimizer_steps
+from localizer.plan import (
+    PROFILE_QUANTITIES,
+    CheckPlan,
+    chance_loss,
+    merge_hits,
+    plan_checks,
+    zero_tolerances,
+)
 from localizer.probe import Probe
-from localizer.progress import ProgressMonitor
-from localizer.rules import MEAN, NOT_LEARNING, NUMERICAL, STD, UNCHANGED, ZERO, N
+from localizer.rules import MEAN, NUMERICAL, STD, UNCHANGED, ZERO, N
 from localizer.settings import PROFILES, RuleSettings
-from localizer.slots import ACCURACY, LOSS, QUANTITIES, Slot
+from localizer.slots import LOSS, QUANTITIES, Slot
 from localizer.trace import Trace
 
 __all__ = [
@@ -40,7 +53,7 @@ ON_FAULT = ("stop", "raise", "record")
 #: exact batch that fired and that batch's time; *acting* on it (``stop``, ``raise``) comes at
 #: most this long, or one ring, after that batch.
 MAX_DELAY_S = 0.05
-_RULES = (NUMERICAL, ZERO, UNCHANGED)
+_RULES = (NUMERICAL, ZERO, UNCHANGED)  # the columns of SlotChecker's skip mask
 
 
 class FaultDetected(RuntimeError):
@@ -71,8 +84,10 @@ class DeepLocalize(keras.callbacks.Callback):
         profile: ``"paper"`` for Algorithm 1 as published (N = 50, zero threshold ¼ of the
             batches so far), ``"released"`` for the behaviour of the authors' released callback
             (N = 5 in disjoint blocks, ½ of the batches, exact "unchanged" on loss or accuracy
-            as MDL, also checks the gradients w.r.t. each layer's output). Defaults to
-            `"paper"`.
+            as MDL, also checks the gradients w.r.t. each layer's output), ``"bench"`` for the
+            paper's rules plus this project's (initial gain, loss far above chance, stalled
+            updates, MDL at chance level and per epoch; ``localizer.settings.BENCH``). Defaults
+            to `"paper"`.
         on_fault: What to do at a finding. ``"stop"`` sets ``model.stop_training`` like the
             paper (every callback's ``on_train_end`` runs), then stops checking. ``"raise"``
             restores the model's training step and raises :class:`FaultDetected` (other
@@ -176,7 +191,7 @@ class DeepLocalize(keras.callbacks.Callback):
         self._seen: set[tuple] = set()
         self._epoch = 0
         self._prev_table: np.ndarray | None = None
-        quantities = QUANTITIES if self.record_all else PROFILE_QUANTITIES[self.profile]
+        quantities = QUANTITIES if self.record_all else PROFILE_QUANTITIES[self.settings.algorithm]
         probe = Probe.acquire(self.model, self, quantities)
         self._probe = probe
         self._active = True
@@ -188,8 +203,13 @@ class DeepLocalize(keras.callbacks.Callback):
         self._skip_for, self._skip_mask = -1, None
         self._layers: tuple[LayerInfo, ...] = probe.layers
         self.trace = Trace(probe.slots, probe.layers, self.trace_length)
-        self._plan: CheckPlan = plan_checks(self.settings, probe.layers, probe.index)
         self._loss_name, self._from_logits = loss_info(self.model)
+        self._plan: CheckPlan = plan_checks(
+            self.settings, probe.layers, probe.index, (self.params or {}).get("steps"),
+            chance_loss(probe.layers, self._loss_name, self._from_logits),
+            optimizer_steps(self.model) == 0,
+        )
+        self._model_evidence: dict[tuple[int | None, str], dict] = {}
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
@@ -238,13 +258,12 @@ class DeepLocalize(keras.callbacks.Callback):
         i, k = 0, len(steps)
         while i < k:
             quiet = plan.checker.quiet_rows(means[i:], valid[i:], stds[i:], self._skip(), atol[i:])
-            event, mdl = i + quiet, None
-            for j in range(i, i + quiet):  # MDL batch by batch (cheap); it may fire earlier
-                mdl = self._progress(tables[j])
-                if mdl is not None and self._key(None, NOT_LEARNING) not in self._seen:
+            event, model = i + quiet, []
+            for j in range(i, i + quiet):  # model-level rules batch by batch; they may fire earlier
+                model = self._model_rules(tables[j])
+                if model:
                     event = j
                     break
-                mdl = None
             plan.checker.advance(means[i:event], valid[i:event], stds[i:event], atol[i:event])
             self._record(steps[i:event], tables[i:event], base)
             if event == k:
@@ -252,10 +271,10 @@ class DeepLocalize(keras.callbacks.Callback):
             step = int(steps[event])
             self._record(steps[event : event + 1], tables[event : event + 1], base)
             hits = plan.checker.update(means[event], valid[event], stds[event], atol[event])
-            if event == i + quiet:  # the first non-quiet row: MDL has not seen it yet
-                mdl = self._progress(tables[event])
+            if event == i + quiet:  # the first non-quiet row: the monitors have not seen it yet
+                model = self._model_rules(tables[event])
             wall = end_times[bisect.bisect_left(ends, step)] if ends and step <= ends[-1] else None
-            found = self._report(hits, mdl, tables[event], step - base - 1, wall)
+            found = self._report(hits, model, tables[event], step - base - 1, wall)
             if found and self.on_fault != "record":
                 self._act(found[0])
                 return
@@ -272,15 +291,11 @@ class DeepLocalize(keras.callbacks.Callback):
         self._last_step = int(steps[-1])
         self._prev_table, self._table = (self._table if len(steps) == 1 else tables[-2]), tables[-1]
 
-    def _progress(self, table: np.ndarray) -> dict | None:
-        """MDL's update for one batch (``None`` when the profile has no MDL or it did not fire)."""
-        progress: ProgressMonitor | None = self._plan.progress
-        if progress is None:
-            return None
-        index = self._probe.index
-        loss = float(table[index[Slot(LOSS)], MEAN])
-        acc_row = table[index[Slot(ACCURACY)]]
-        return progress.update(loss, float(acc_row[MEAN]) if acc_row[N] > 0 else None)
+    def _model_rules(self, table: np.ndarray) -> list[tuple[int | None, str, dict]]:
+        """The rules that read several slots (MDL; the bench profile's) for one batch: the new
+        fires only."""
+        fired = self._plan.model_rules(table)
+        return [hit for hit in fired if self._key(hit[0], hit[1]) not in self._seen]
 
     def _key(self, position: int | None, rule: str) -> tuple:
         """What makes a finding distinct (``record`` mode keeps the first of each)."""
@@ -302,17 +317,11 @@ class DeepLocalize(keras.callbacks.Callback):
             self._skip_for = len(self._seen)
         return self._skip_mask
 
-    def _report(self, hits: list[tuple[int, str]], mdl: dict | None, table: np.ndarray,
-                batch: int, wall: float | None) -> list[Finding]:
+    def _report(self, hits: list[tuple[int, str]], model: list[tuple[int | None, str, dict]],
+                table: np.ndarray, batch: int, wall: float | None) -> list[Finding]:
         """Turn one batch's fires into findings (Algorithm 1's order; new ones only)."""
-        plan = self._plan
-        hits = list(hits)
-        if mdl is not None:
-            pos = plan.mdl_position
-            hits = [h for h in hits if h[0] < pos] + [(None, NOT_LEARNING)] + [
-                h for h in hits if h[0] >= pos
-            ]
-            self._mdl_evidence = mdl
+        hits = merge_hits(hits, model, self._plan.mdl_position)
+        self._model_evidence = {(position, rule): ev for position, rule, ev in model}
         new: list[Finding] = []
         for position, rule in hits:
             key = self._key(position, rule)
@@ -357,7 +366,7 @@ class DeepLocalize(keras.callbacks.Callback):
         quantity = finding_quantity(slot, info)
         evidence = rule_evidence(
             rule, row, plan, position, self.settings,
-            self._mdl_evidence if rule == NOT_LEARNING else None,
+            self._model_evidence.get((position, rule)),
         )
         history = self.trace.tables() if self.trace is not None and len(self.trace) else None
         hint, reason = suggest(hint_context(
@@ -367,12 +376,7 @@ class DeepLocalize(keras.callbacks.Callback):
             from_logits=self._from_logits, learning_rate=learning_rate(self.model),
         ))
         evidence["hint"] = reason
-        if info is not None:
-            target = "layer"
-        elif slot.quantity == LOSS and code == "ELF":
-            target = "loss"
-        else:
-            target = "model"
+        target = finding_target(slot, rule, code, info)
         where = f"at epoch {self._epoch}, batch {batch} (iteration {self.iterations})"
         return Finding(
             code=code,

@@ -18,10 +18,13 @@ from localizer.model_facts import RELU_LIKE, LayerInfo
 from localizer.plan import CheckPlan, update_ratios
 from localizer.rules import (
     INF,
+    INIT_GAIN,
+    LOSS_SCALE,
     MAX,
     MIN,
     NAN,
     NOT_LEARNING,
+    STALLED,
     STATS,
     STD,
     UNCHANGED,
@@ -45,13 +48,16 @@ def rule_evidence(
         plan: The fit call's checks (zero counts, observations, fired windows).
         position: The slot's position in ``plan.order`` (``None`` for MDL).
         settings: The profile's rule settings.
-        mdl: MDL's evidence when ``rule`` is "model does not learn".
+        mdl: The evidence a plan-level rule gave ("model does not learn", "stalled", "loss
+            far above chance", "initial gain").
     """
     evidence: dict[str, Any] = {"rule": rule}
-    if rule == NOT_LEARNING:
+    if rule in (NOT_LEARNING, STALLED, LOSS_SCALE):
         evidence.update(mdl or {})
     else:
         evidence.update({name: float(row[k]) for k, name in enumerate(STATS)})
+    if rule == INIT_GAIN:
+        evidence.update(mdl or {})
     if rule == ZERO:
         evidence["zero_count"] = int(plan.checker.zero_counts[position])
         evidence["observations"] = int(plan.checker.observations[position])

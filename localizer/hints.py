@@ -37,6 +37,7 @@ HINTS = (
     "wrong_loss",
     "learning_rate",
     "initialisation",
+    "regularisation",
 )
 _PROBABILITY = frozenset({"softmax", "sigmoid", "hard_sigmoid", "log_softmax"})
 _CROSSENTROPY = ("crossentropy", "cross_entropy", "hinge", "kl_divergence", "poisson")
@@ -145,6 +146,18 @@ def suggest(ctx: HintContext) -> tuple[str | None, str]:
         if backward:
             return "learning_rate", "the backward pass overflowed"
         return "wrong_activation", "the forward pass overflowed"
+
+    if ctx.rule == "init_gain":
+        return "initialisation", "the layer's initial weights amplify its input far too much"
+    if ctx.rule == "loss_scale":
+        if unscaled:
+            return "input_normalisation", f"inputs reach |x| = {ctx.input_max_abs:.3g}"
+        if big_update:
+            return "learning_rate", f"updates changed weights by up to {peak:.3g}× their norm"
+        if mismatch:
+            return mismatch
+        return "regularisation", ("no layer's values are out of range, yet the loss is far above "
+                                  "chance: a penalty term swamps the data term")
 
     if ctx.code == "EAF":  # accuracy exactly 0 too often
         if mismatch:

@@ -11,7 +11,19 @@ from typing import Any
 import numpy as np
 
 from localizer.model_facts import LayerInfo
-from localizer.rules import INF, MEAN, NAN, NOT_LEARNING, NUMERICAL, UNCHANGED, ZERO, RuleSettings
+from localizer.rules import (
+    INF,
+    INIT_GAIN,
+    LOSS_SCALE,
+    MEAN,
+    NAN,
+    NOT_LEARNING,
+    NUMERICAL,
+    STALLED,
+    UNCHANGED,
+    ZERO,
+    RuleSettings,
+)
 from localizer.slots import (
     ACCURACY,
     BACKWARD,
@@ -53,7 +65,7 @@ _WHAT = {
 def finding_code(slot: Slot, rule: str, info: LayerInfo | None) -> str:
     """The paper's code for ``rule`` firing on ``slot`` (``EBA`` ... ``MDL``)."""
     q = slot.quantity
-    if rule == NOT_LEARNING:
+    if rule in (NOT_LEARNING, STALLED):
         return "MDL"
     if q == LOSS:
         return "MDL" if rule == UNCHANGED else "ELF"
@@ -66,6 +78,19 @@ def finding_code(slot: Slot, rule: str, info: LayerInfo | None) -> str:
     if q == WEIGHTS:
         return "EBW"
     return "EBDW"
+
+
+def finding_target(slot: Slot, rule: str, code: str, info: LayerInfo | None) -> str:
+    """What a finding blames (:data:`localizer.findings.TARGETS`): its layer; the learning rate
+    or optimizer (``hyperparameter``) for "stalled"; the loss function for a non-finite loss;
+    else the whole model (EAF, MDL)."""
+    if info is not None:
+        return "layer"
+    if rule == STALLED:
+        return "hyperparameter"
+    if slot.quantity == LOSS and code == "ELF":
+        return "loss"
+    return "model"
 
 
 def finding_phase(code: str, slot: Slot) -> str | None:
@@ -122,6 +147,22 @@ def message(
                 f"{ev['recent_mean_accuracy']:.3f})"
             )
         return f"{CODES[code]}: {text}, {where}."
+    if rule == LOSS_SCALE:
+        ev = evidence
+        text = (
+            f"the mean loss of the last {ev['batches']} batches ({ev['recent_mean_loss']:.4g}) "
+            f"is more than {ev['loss_scale']:g} times the chance-level loss "
+            f"({ev['chance_loss']:.4g}, predicting the uniform distribution)"
+        )
+        return f"{CODES[code]}: {text}, {where}."
+    if rule == STALLED:
+        ev = evidence
+        text = (
+            f"for {ev['batches']} batches in a row no layer's update was even "
+            f"{ev['stall_ratio']:.0e} of its weights (largest {ev['largest_update_ratio']:.2e}): "
+            "the learning rate or the optimizer lets nothing train"
+        )
+        return f"{CODES[code]}: {text}, {where}."
     if info is not None:
         key = slot.quantity
         if key == OUTPUT:
@@ -133,6 +174,9 @@ def message(
         seen = f"had a {fmt(row[MEAN])} mean ({int(row[NAN])} NaN, {int(row[INF])} Inf values)"
         if info is None:
             seen = f"was {fmt(row[MEAN])}"
+    elif rule == INIT_GAIN:
+        seen = (f"was {evidence['gain']:.3g} times as large (RMS) as its input at the first "
+                f"batch, above {settings.init_gain:g}: its initial weights are far too large")
     elif rule == ZERO:
         zero = "was all zeros" if settings.zero_std else "had a mean of exactly 0"
         seen = f"{zero} in {evidence['zero_count']} of {evidence['observations']} batches"

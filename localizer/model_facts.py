@@ -231,6 +231,15 @@ def loss_info(model: keras.Model) -> tuple[str | None, bool]:
     return str(name).lower(), from_logits
 
 
+def optimizer_steps(model: keras.Model) -> int | None:
+    """How many steps the model's optimizer has taken (``None`` when unknown)."""
+    optimizer = getattr(model, "optimizer", None)
+    try:
+        return int(np.asarray(keras.ops.convert_to_numpy(optimizer.iterations)))
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 def learning_rate(model: keras.Model) -> float | None:
     """The optimizer's current learning rate (schedules evaluated at the current step);
     ``None`` when there is no optimizer or it cannot be read."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from localizer.rules import RuleSettings
@@ -32,8 +34,10 @@ class ProgressMonitor:
     [False, False, False, True]
     """
 
-    def __init__(self, settings: RuleSettings) -> None:
+    def __init__(self, settings: RuleSettings, chance: float | None = None) -> None:
         self.settings = settings
+        #: The chance-level loss (``settings.mdl_chance_fraction``), when known.
+        self.chance = chance
         w = settings.mdl_window
         self._first_loss: list[float] = []
         self._first_acc: list[float] = []
@@ -70,6 +74,11 @@ class ProgressMonitor:
         first_loss = float(np.mean(self._first_loss))
         recent_loss = float(np.mean(self._recent_loss))
         gain = (first_loss - recent_loss) / max(abs(first_loss), 1e-12)
+        if (self.chance and s.mdl_chance_fraction > 0
+                and recent_loss >= s.mdl_chance_fraction * self.chance):
+            return {"batches": self.count, "window": w, "first_mean_loss": first_loss,
+                    "recent_mean_loss": recent_loss, "relative_loss_decrease": gain,
+                    "chance_loss": self.chance, "chance_fraction": s.mdl_chance_fraction}
         if gain >= s.mdl_min_delta:
             return None
         evidence = {
@@ -88,3 +97,74 @@ class ProgressMonitor:
                 return None
             evidence.update(first_mean_accuracy=first_acc, recent_mean_accuracy=recent_acc)
         return evidence
+
+
+class LossScaleMonitor:
+    """The ``bench`` profile's "loss far above chance" rule (:attr:`RuleSettings.loss_scale`).
+
+    A classifier that predicts the uniform distribution scores the chance-level loss (``ln K``
+    for K classes under cross-entropy); a freshly initialised one scores about that. A mean loss
+    over the last ``window`` batches of many times that means confident wrong outputs
+    (saturated by huge weights or inputs) or a penalty term that swamps the data term.
+
+    Example:
+
+    >>> monitor = LossScaleMonitor(window=2, factor=3.0, chance=0.69)
+    >>> [monitor.update(50.0) is not None for _ in range(2)]
+    [False, True]
+    """
+
+    def __init__(self, window: int, factor: float, chance: float) -> None:
+        self.factor = factor
+        self.chance = chance
+        self._recent: deque[float] = deque(maxlen=window)
+
+    def update(self, loss: float) -> dict[str, float] | None:
+        """Add one batch's loss (non-finite ones are ignored); the evidence when it fires."""
+        if not np.isfinite(loss):
+            return None
+        self._recent.append(float(loss))
+        if len(self._recent) < self._recent.maxlen:
+            return None
+        mean = float(np.mean(self._recent))
+        if mean <= self.factor * self.chance:
+            return None
+        return {"batches": len(self._recent), "recent_mean_loss": mean,
+                "chance_loss": self.chance, "loss_scale": self.factor}
+
+
+class StallMonitor:
+    """The ``bench`` profile's "stalled" rule: updates too small to train anything.
+
+    Each batch gives the largest ``‖ΔW‖/‖W‖`` over the model's layers (the update of the
+    fastest-moving layer relative to its weights). When it stays below ``ratio`` for
+    ``window`` batches in a row, the optimizer is not moving the model: a learning rate orders
+    of magnitude too small, an optimizer that barely steps, gradients clipped to nothing. A batch
+    whose ratio is unknown (NaN: no layer with both summaries) neither counts nor resets.
+
+    Example:
+
+    >>> monitor = StallMonitor(window=3, ratio=1e-5)
+    >>> [monitor.update(1e-7) is not None for _ in range(3)]
+    [False, False, True]
+    """
+
+    def __init__(self, window: int, ratio: float) -> None:
+        self.window = window
+        self.ratio = ratio
+        self.run = 0
+        self.largest = 0.0
+
+    def update(self, update_ratio: float) -> dict[str, float] | None:
+        """Add one batch's largest update ratio; return the evidence when the rule fires."""
+        if not np.isfinite(update_ratio):
+            return None
+        if update_ratio >= self.ratio:
+            self.run, self.largest = 0, 0.0
+            return None
+        self.run += 1
+        self.largest = max(self.largest, float(update_ratio))
+        if self.run < self.window:
+            return None
+        return {"batches": self.run, "window": self.window, "stall_ratio": self.ratio,
+                "largest_update_ratio": self.largest}

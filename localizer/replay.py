@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from localizer.messages import finding_code, finding_quantity
-from localizer.plan import plan_checks, zero_tolerances
-from localizer.rules import MEAN, NOT_LEARNING, STD, N
+from localizer.messages import finding_code, finding_quantity, finding_target
+from localizer.plan import chance_loss, merge_hits, plan_checks, zero_tolerances
+from localizer.rules import MEAN, STD, N
 from localizer.settings import RuleSettings
-from localizer.slots import ACCURACY, LOSS, Slot
+from localizer.slots import LOSS, Slot
 from localizer.trace import Trace
 
 __all__ = ["ReplayFinding", "TraceIncomplete", "replay"]
@@ -40,7 +40,9 @@ class ReplayFinding:
 
     Attributes:
         code: ``EBA`` ... ``MDL`` (as :attr:`localizer.Finding.code`).
-        rule: ``numerical_error``, ``zero``, ``unchanged`` or ``not_learning``.
+        target: What it blames (as :attr:`localizer.Finding.target`).
+        rule: ``numerical_error``, ``zero``, ``unchanged``, ``not_learning``, or one of the
+            ``bench`` profile's: ``init_gain``, ``loss_scale``, ``stalled``.
         layer_index: 0-based index into ``model.layers``; ``None`` for model-level findings.
         quantity: The finding's quantity (as :attr:`localizer.Finding.quantity`).
         iteration: 1-based batch of the ``fit`` call at which it fired.
@@ -49,6 +51,7 @@ class ReplayFinding:
 
     code: str
     rule: str
+    target: str
     layer_index: int | None
     quantity: str
     iteration: int
@@ -56,7 +59,8 @@ class ReplayFinding:
 
 
 def replay(
-    trace: Trace, settings: RuleSettings, *, first_only: bool = False
+    trace: Trace, settings: RuleSettings, *, first_only: bool = False,
+    steps_per_epoch: int | None = None, loss_name: str | None = None, fresh: bool = True,
 ) -> list[ReplayFinding]:
     """Run a profile's rules over a recorded trace, batch by batch.
 
@@ -65,6 +69,14 @@ def replay(
             ``record_all=True``) from the first batch of its ``fit`` call on.
         settings: The profile (e.g. :data:`~localizer.settings.PAPER`).
         first_only: Stop at the first batch that fires (its first finding is the verdict).
+        steps_per_epoch: Batches per epoch of the ``fit`` call (Keras' ``params["steps"]``,
+            which the callback uses); default: the number of batches the trace holds for its
+            first epoch.
+        loss_name: The compiled loss' name (``localizer.model_facts.loss_info``), which sets the
+            chance-level loss (:func:`~localizer.plan.chance_loss`); default: unknown, so the
+            output layer's activation stands in.
+        fresh: Whether the model had not been trained before the ``fit`` call (the callback
+            reads the optimizer's step count; the initial-gain rule checks only then).
 
     Returns:
         The distinct findings, in the order the callback in ``on_fault="record"`` mode would
@@ -82,29 +94,22 @@ def replay(
         )
     index = {slot: i for i, slot in enumerate(trace.slots)}
     layers = trace.layers
-    plan = plan_checks(settings, layers, index)
+    epochs = [epoch for epoch, _, _ in trace._meta]
+    if steps_per_epoch is None and epochs:
+        steps_per_epoch = sum(1 for epoch in epochs if epoch == epochs[0])
+    plan = plan_checks(settings, layers, index, steps_per_epoch, chance_loss(layers, loss_name),
+                       fresh)
     tables = trace.tables().astype(np.float64)
     if not len(tables):
         return []
     stats = tables[:, plan.columns]
     means, valid, stds = stats[..., MEAN], stats[..., N] > 0, stats[..., STD]
     atol = zero_tolerances(tables, plan)
-    loss_row, acc_row = index[Slot(LOSS)], index[Slot(ACCURACY)]
-    epochs = [epoch for epoch, _, _ in trace._meta]
     seen: set[tuple] = set()
     found: list[ReplayFinding] = []
     for b in range(len(tables)):
         hits = plan.checker.update(means[b], valid[b], stds[b], atol[b])
-        if plan.progress is not None:
-            acc = tables[b, acc_row]
-            mdl = plan.progress.update(
-                float(tables[b, loss_row, MEAN]), float(acc[MEAN]) if acc[N] > 0 else None
-            )
-            if mdl is not None:
-                pos = plan.mdl_position
-                hits = [h for h in hits if h[0] < pos] + [(None, NOT_LEARNING)] + [
-                    h for h in hits if h[0] >= pos
-                ]
+        hits = merge_hits(hits, plan.model_rules(tables[b]), plan.mdl_position)
         for position, rule in hits:
             slot = Slot(LOSS) if position is None else plan.order[position]
             info = layers[slot.layer] if slot.layer is not None else None
@@ -114,7 +119,8 @@ def replay(
             if key in seen:
                 continue
             seen.add(key)
-            found.append(ReplayFinding(code, rule, key[1], quantity, int(iterations[b]),
+            target = finding_target(slot, rule, code, info)
+            found.append(ReplayFinding(code, rule, target, key[1], quantity, int(iterations[b]),
                                        int(epochs[b])))
         if first_only and found:
             return found[:1]

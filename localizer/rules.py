@@ -36,6 +36,13 @@ NUMERICAL = "numerical_error"
 ZERO = "zero"
 UNCHANGED = "unchanged"
 NOT_LEARNING = "not_learning"
+#: ``bench`` profile: a layer whose initial weights amplify its input far too much
+#: (:attr:`RuleSettings.init_gain`).
+INIT_GAIN = "init_gain"
+#: ``bench`` profile: updates too small to train (:attr:`RuleSettings.stall_ratio`).
+STALLED = "stalled"
+#: ``bench`` profile: a loss far above chance level (:attr:`RuleSettings.loss_scale`).
+LOSS_SCALE = "loss_scale"
 
 def is_unchanged(values: np.ndarray, rtol: float) -> bool:
     """Whether all values are equal: ``max - min <= rtol * max(|values|)`` (NaN is never equal)."""

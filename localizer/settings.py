@@ -6,6 +6,7 @@ callback; ``docs/localizer.md`` explains every threshold and where the paper is 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,7 +30,10 @@ class RuleSettings:
     """Thresholds of one rule profile.
 
     Attributes:
-        name: ``"paper"`` or ``"released"``.
+        name: ``"paper"``, ``"released"`` or ``"bench"``.
+        algorithm: Which slots are checked, in which order, with which of the three slot rules
+            (``"paper"``: Algorithm 1 as published; ``"released"``: the released callback's;
+            :func:`localizer.plan.plan_checks`).
         window: N, the number of consecutive values that must be equal for "unchanged".
         sliding: ``True``: the last N values (a sliding window, paper). ``False``: disjoint
             blocks of N values, checked and cleared after every N-th value (released callback).
@@ -53,6 +57,27 @@ class RuleSettings:
         mdl_min_accuracy_gain: Minimum absolute increase of the mean accuracy that counts.
         mdl_accuracy_ceiling: A mean batch accuracy at or above this means there is nothing left
             to learn; MDL does not fire.
+        mdl_window_per_epoch: W is the number of batches per epoch of the ``fit`` call, within
+            ``[mdl_window_min, mdl_window]`` (so MDL compares whole epochs where they are short
+            and needs no more than 2 epochs); ``False``: W is ``mdl_window``.
+        mdl_window_min: The smallest W when ``mdl_window_per_epoch``.
+        init_gain: At the first batch a model trains (its optimizer has taken no step), a
+            layer with weights whose value before activation has more than this many times the
+            RMS of its input (the previous entry of ``model.layers``, or the model's inputs) is
+            a fault (rule ``init_gain``: its initial weights are far too large; a standard
+            initialiser keeps this gain near 1). ``inf``: off.
+        stall_ratio: When even the fastest-moving layer's update ``‖ΔW‖/‖W‖`` stays below this
+            for W batches in a row, training has stalled (rule ``stalled``, blamed on the
+            learning rate or optimizer: target ``hyperparameter``). 0: off.
+        loss_scale: A classifier whose mean loss over the last ``loss_scale_window`` batches
+            exceeds this many times the chance-level loss (:func:`localizer.plan.chance_loss`,
+            the loss of predicting the uniform distribution) is a fault (rule ``loss_scale``,
+            code ELF: confident wrong outputs or a penalty that swamps the data term). ``inf``:
+            off.
+        loss_scale_window: How many batches the ``loss_scale`` rule averages.
+        mdl_chance_fraction: MDL also fires when, after 2W batches, the mean loss of the last W
+            is still at least this fraction of the chance-level loss (the classifier learned
+            nothing beyond the class frequencies), whatever the accuracy did. 0: off.
     """
 
     name: str
@@ -68,6 +93,14 @@ class RuleSettings:
     mdl_min_delta: float = 0.01
     mdl_min_accuracy_gain: float = 0.01
     mdl_accuracy_ceiling: float = 0.99
+    algorithm: str = "paper"
+    mdl_window_per_epoch: bool = False
+    mdl_window_min: int = 10
+    init_gain: float = math.inf
+    stall_ratio: float = 0.0
+    loss_scale: float = math.inf
+    loss_scale_window: int = 10
+    mdl_chance_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if self.window < 2:
@@ -76,6 +109,25 @@ class RuleSettings:
             raise ValueError(f"zero_fraction must be in (0, 1], got {self.zero_fraction!r}")
         if self.mdl not in ("progress", "unchanged"):
             raise ValueError(f"mdl must be 'progress' or 'unchanged', got {self.mdl!r}")
+        if self.algorithm not in ("paper", "released"):
+            raise ValueError(f"algorithm must be 'paper' or 'released', got {self.algorithm!r}")
+        if not self.init_gain > 0:
+            raise ValueError(f"init_gain must be > 0, got {self.init_gain!r}")
+        if not self.loss_scale > 0 or self.loss_scale_window < 1:
+            raise ValueError(f"loss_scale must be > 0 and loss_scale_window >= 1, got "
+                             f"{self.loss_scale!r}, {self.loss_scale_window!r}")
+        if not 0.0 <= self.mdl_chance_fraction:
+            raise ValueError(f"mdl_chance_fraction must be >= 0, got {self.mdl_chance_fraction!r}")
+        if self.stall_ratio < 0:
+            raise ValueError(f"stall_ratio must be >= 0, got {self.stall_ratio!r}")
+        if self.mdl_window_min < 2:
+            raise ValueError(f"mdl_window_min must be >= 2, got {self.mdl_window_min!r}")
+
+    def mdl_window_for(self, steps_per_epoch: int | None) -> int:
+        """W for a ``fit`` call with this many batches per epoch (``None``: unknown)."""
+        if not self.mdl_window_per_epoch or not steps_per_epoch:
+            return self.mdl_window
+        return min(self.mdl_window, max(self.mdl_window_min, int(steps_per_epoch)))
 
     def with_window(self, window: int) -> RuleSettings:
         """The same settings with N (and, for the paper profile, W) set to ``window``."""
@@ -105,6 +157,29 @@ RELEASED = RuleSettings(
     min_iterations=1,
     rtol=0.0,
     mdl="unchanged",
+    algorithm="released",
 )
 
-PROFILES = {"paper": PAPER, "released": RELEASED}
+#: This project's own profile (issue #13): Algorithm 1 as in :data:`PAPER`, plus five rules
+#: designed on the mutant suite only and then frozen (``docs/localizer.md``, "The bench
+#: profile"): initial weights that amplify far too much, a loss far above chance level,
+#: updates that stall, MDL at chance level, and MDL windows of one epoch.
+BENCH = RuleSettings(
+    name="bench",
+    window=50,
+    sliding=True,
+    zero_fraction=0.25,
+    min_iterations=10,
+    rtol=UNCHANGED_RTOL,
+    mdl="progress",
+    zero_std=True,
+    unchanged_std=True,
+    mdl_window_per_epoch=True,
+    mdl_window_min=10,
+    init_gain=50.0,
+    stall_ratio=1e-5,
+    loss_scale=5.0,
+    mdl_chance_fraction=0.9,
+)
+
+PROFILES = {"paper": PAPER, "released": RELEASED, "bench": BENCH}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import keras
 
-from baselines.deeplocalize import DeepLocalizeDetector, DeepLocalizeReleasedDetector
+from baselines.deeplocalize import (
+    DeepLocalizeBenchDetector,
+    DeepLocalizeDetector,
+    DeepLocalizeReleasedDetector,
+)
 from baselines.registry import create
 from harness.injection import FitInjector
 from localizer.probe import RING_CALLS, Probe
@@ -16,6 +20,9 @@ def test_registry_names_resolve_to_the_adapters():
     assert isinstance(paper, DeepLocalizeDetector) and paper.profile == "paper"
     assert isinstance(released, DeepLocalizeReleasedDetector) and released.profile == "released"
     assert paper.localizes and released.localizes
+    bench = create("deeplocalize_bench")
+    assert isinstance(bench, DeepLocalizeBenchDetector) and bench.profile == "bench"
+    assert bench.callbacks()[0].settings.name == "bench"
 
 
 def test_callbacks_are_fresh_stop_mode_and_silent():
