@@ -164,16 +164,9 @@ RELEASED = RuleSettings(
 #: designed on the mutant suite only and then frozen (``docs/localizer.md``, "The bench
 #: profile"): initial weights that amplify far too much, a loss far above chance level,
 #: updates that stall, MDL at chance level, and MDL windows of one epoch.
-BENCH = RuleSettings(
+BENCH = replace(
+    PAPER,
     name="bench",
-    window=50,
-    sliding=True,
-    zero_fraction=0.25,
-    min_iterations=10,
-    rtol=UNCHANGED_RTOL,
-    mdl="progress",
-    zero_std=True,
-    unchanged_std=True,
     mdl_window_per_epoch=True,
     mdl_window_min=10,
     init_gain=50.0,
