@@ -107,6 +107,6 @@ class DeepLocalizeBenchDetector(DeepLocalizeDetector):
 
     name = "deeplocalize_bench"
     version = "1"
-    description = ("DeepLocalize, bench profile: Algorithm 1 plus magnitude, loss-vs-chance, "
+    description = ("DeepLocalize, bench profile: Algorithm 1 plus initial-gain, loss-vs-chance, "
                    "stalled-update and per-epoch MDL rules (designed on mutants)")
     profile = "bench"

@@ -48,12 +48,6 @@ class TraceKeeper:
                                     loss=self._loss_name, from_logits=self._from_logits,
                                     fresh=self._fresh)
 
-            def on_train_begin(self, logs: dict | None = None) -> None:
-                from localizer.model_facts import optimizer_steps
-
-                self._fresh = optimizer_steps(self.model) == 0
-                super().on_train_begin(logs)
-
         return _Recorder(profile="paper", on_fault="record", verbose=0, record_all=True,
                          trace_length=self.max_batches)
 

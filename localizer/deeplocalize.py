@@ -204,10 +204,10 @@ class DeepLocalize(keras.callbacks.Callback):
         self._layers: tuple[LayerInfo, ...] = probe.layers
         self.trace = Trace(probe.slots, probe.layers, self.trace_length)
         self._loss_name, self._from_logits = loss_info(self.model)
+        self._fresh = optimizer_steps(self.model) == 0  # trained before: not an initial state
         self._plan: CheckPlan = plan_checks(
             self.settings, probe.layers, probe.index, (self.params or {}).get("steps"),
-            chance_loss(probe.layers, self._loss_name, self._from_logits),
-            optimizer_steps(self.model) == 0,
+            chance_loss(probe.layers, self._loss_name, self._from_logits), self._fresh,
         )
         self._model_evidence: dict[tuple[int | None, str], dict] = {}
 

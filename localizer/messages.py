@@ -141,7 +141,13 @@ def message(
             f"({ev['recent_mean_loss']:.4g}) is not {settings.mdl_min_delta:.0%} below "
             f"that of the first {ev['window']} ({ev['first_mean_loss']:.4g})"
         )
-        if "recent_mean_accuracy" in ev:
+        if "chance_loss" in ev:  # the bench profile's MDL at chance level
+            text = (
+                f"after {ev['batches']} batches the mean loss of the last {ev['window']} batches "
+                f"({ev['recent_mean_loss']:.4g}) is still at least {ev['chance_fraction']:g} "
+                f"of the chance-level loss ({ev['chance_loss']:.4g})"
+            )
+        elif "recent_mean_accuracy" in ev:
             text += (
                 f" and the mean accuracy did not rise ({ev['first_mean_accuracy']:.3f} → "
                 f"{ev['recent_mean_accuracy']:.3f})"

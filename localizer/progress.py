@@ -74,13 +74,6 @@ class ProgressMonitor:
         first_loss = float(np.mean(self._first_loss))
         recent_loss = float(np.mean(self._recent_loss))
         gain = (first_loss - recent_loss) / max(abs(first_loss), 1e-12)
-        if (self.chance and s.mdl_chance_fraction > 0
-                and recent_loss >= s.mdl_chance_fraction * self.chance):
-            return {"batches": self.count, "window": w, "first_mean_loss": first_loss,
-                    "recent_mean_loss": recent_loss, "relative_loss_decrease": gain,
-                    "chance_loss": self.chance, "chance_fraction": s.mdl_chance_fraction}
-        if gain >= s.mdl_min_delta:
-            return None
         evidence = {
             "batches": self.count,
             "window": w,
@@ -88,6 +81,12 @@ class ProgressMonitor:
             "recent_mean_loss": recent_loss,
             "relative_loss_decrease": gain,
         }
+        if (self.chance and s.mdl_chance_fraction > 0
+                and recent_loss >= s.mdl_chance_fraction * self.chance):
+            evidence.update(chance_loss=self.chance, chance_fraction=s.mdl_chance_fraction)
+            return evidence
+        if gain >= s.mdl_min_delta:
+            return None
         if self._first_acc and self._acc_seen.any():
             first_acc = float(np.mean(self._first_acc))
             recent_acc = float(np.mean(self._recent_acc[self._acc_seen]))

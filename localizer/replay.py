@@ -94,9 +94,9 @@ def replay(
         )
     index = {slot: i for i, slot in enumerate(trace.slots)}
     layers = trace.layers
-    epochs = [epoch for epoch, _, _ in trace._meta]
-    if steps_per_epoch is None and epochs:
-        steps_per_epoch = sum(1 for epoch in epochs if epoch == epochs[0])
+    epochs = trace.epochs
+    if steps_per_epoch is None and len(epochs):
+        steps_per_epoch = int((epochs == epochs[0]).sum())
     plan = plan_checks(settings, layers, index, steps_per_epoch, chance_loss(layers, loss_name),
                        fresh)
     tables = trace.tables().astype(np.float64)

@@ -46,6 +46,11 @@ class Trace:
         """1-based iteration of each recorded batch."""
         return np.array([m[2] for m in self._meta], dtype=np.int64)
 
+    @property
+    def epochs(self) -> np.ndarray:
+        """0-based epoch of each recorded batch."""
+        return np.array([m[0] for m in self._meta], dtype=np.int64)
+
     def tables(self) -> np.ndarray:
         """All recorded tables, ``(len(self), n_slots, len(STATS))``, oldest first."""
         if not self._tables:
