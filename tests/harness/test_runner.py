@@ -81,7 +81,9 @@ def test_failed_units_keep_logs_and_reason(failing_run) -> None:
     crash = _status(run_dir, "gh-fixture-crash")
     assert crash["exit_code"] == -9 and "no result" in crash["error"]["message"]
     oom = _status(run_dir, "gh-fixture-memory")
-    assert oom["timing"]["peak_rss_mb"] > 1500
+    # Killed for exceeding its 1500 MiB cap; the record rounds to 0.1 MiB, so a peak of
+    # 1500.04 MiB reads 1500.0 (CI saw exactly that once).
+    assert oom["timing"]["peak_rss_mb"] >= 1500
 
 
 def test_hanging_unit_leaves_no_process(failing_run) -> None:
