@@ -232,21 +232,24 @@ def run_many(
                 abort.set()
                 raise
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(guarded, spec): spec for spec in todo}
-            try:
-                for future in as_completed(futures):
-                    unit_records = future.result()
-                    with lock:
-                        written.extend(unit_records)
-                    if on_done:
-                        on_done(futures[future], unit_records)
-            except BaseException:
-                # Interrupted or the executor's infrastructure failed: start nothing new; units
-                # in flight end (killed at once when interrupted) and are recorded before the
-                # pool's exit returns and we re-raise.
-                abort.set()
-                for future in futures:
-                    future.cancel()
-                raise
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                futures = {pool.submit(guarded, spec): spec for spec in todo}
+                try:
+                    for future in as_completed(futures):
+                        unit_records = future.result()
+                        with lock:
+                            written.extend(unit_records)
+                        if on_done:
+                            on_done(futures[future], unit_records)
+                except BaseException:
+                    # Interrupted or the executor's infrastructure failed: start nothing new;
+                    # units in flight end (killed at once when interrupted) and are recorded
+                    # before the pool's exit returns and we re-raise.
+                    abort.set()
+                    for future in futures:
+                        future.cancel()
+                    raise
+        finally:
+            executor.close()
     return written

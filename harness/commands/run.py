@@ -46,6 +46,10 @@ def add_parsers(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     run.add_argument("--executor", default="auto", choices=CHOICES,
                      help="auto (default): docker when an engine is reachable, else local")
     run.add_argument("--image", help="docker: runner image (default deeplocalize/runner:latest)")
+    run.add_argument("--start-method", choices=["forkserver", "spawn"],
+                     help="local: forkserver (default on Linux) forks each unit's new process "
+                     "from a zygote that has imported TensorFlow; spawn starts a new "
+                     "interpreter per unit")
     run.add_argument("--cpus", type=float, help="docker: CPU limit per container (default: this "
                      "machine's CPUs / --jobs, a local unit's share); ray: CPUs per task (1)")
     run.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"),
@@ -96,6 +100,8 @@ def _executor_options(args: argparse.Namespace) -> dict:
         inner = {"cpus": cpus, **({"image": args.image} if args.image else {})}
         return {"address": args.ray_address, "inner": args.ray_inner, "cpus": cpus,
                 "inner_options": inner if args.ray_inner == "docker" else {}}
+    if args.executor == "local" and args.start_method:
+        return {"start_method": args.start_method}
     return {}
 
 

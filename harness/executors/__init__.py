@@ -60,7 +60,7 @@ def get_executor(name: str, **options: object) -> Executor:
     if name == "local":
         from harness.executors.local import LocalExecutor
 
-        return LocalExecutor()
+        return LocalExecutor(**options)  # type: ignore[arg-type]
     if name == "docker":
         from harness.executors.docker import DockerExecutor
 

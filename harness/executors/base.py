@@ -67,6 +67,12 @@ class Executor(abc.ABC):
         (local workers die with their harness, :mod:`harness.watchdog`)."""
         return []
 
+    def close(self) -> None:
+        """Release what the executor keeps between units (the local executor's zygotes); it
+        may run units again afterwards. The runner calls this when a batch of units ends.
+        Default: nothing."""
+        return None
+
     def describe(self) -> dict:
         """Facts about the executor for ``run.json``."""
         return {"name": self.name}

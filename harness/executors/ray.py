@@ -82,7 +82,7 @@ def run_on_node(spec_json: dict[str, Any], inner: str, inner_options: dict[str, 
     else:
         from harness.executors.local import LocalExecutor
 
-        executor = LocalExecutor()
+        executor = LocalExecutor(start_method="spawn")  # one unit per task: nothing to share
     executor.preflight()
     sweep_orphans()
     with tempfile.TemporaryDirectory(prefix=f"{UNIT_PREFIX}{os.getpid()}-{_tag(spec)}-") as tmp:

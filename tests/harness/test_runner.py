@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -193,9 +194,44 @@ def test_unit_runs_with_its_own_home_and_a_private_folder(failing_run) -> None:
     is mode 0700 and holds the unit's TMPDIR."""
     run_dir, _ = failing_run
     unit = run_dir / _status(run_dir, "gh-fixture-nan")["log_dir"]
-    assert (unit / "home" / ".keras" / "keras.json").is_file()
-    assert (unit / "tmp").is_dir()
+    _assert_homes_inside(unit)
     assert stat.S_IMODE(unit.stat().st_mode) == 0o700
+
+
+def _assert_homes_inside(unit: Path) -> None:
+    """The fixture printed where its home, Keras' home, matplotlib's folder and its temporary
+    files are: all inside the unit folder (its home and its tmp)."""
+    line = next(ln for ln in (unit / "stdout.log").read_text().splitlines()
+                if ln.startswith("homes:"))
+    homes = dict(item.split("=", 1) for item in line.split()[1:])
+    assert set(homes) == {"home", "keras", "matplotlib", "tmp"}
+    for name, path in homes.items():
+        folder = unit.resolve() / ("tmp" if name == "tmp" else "home")
+        assert Path(path).is_relative_to(folder), (name, path)
+        assert Path(path).is_dir(), (name, path)
+
+
+def test_forked_and_spawned_units_train_the_same_in_their_own_folders(
+        tmp_path: Path, fixture_bench: Path) -> None:
+    """A unit forked from the zygote and one in a new interpreter train the same (losses per
+    epoch, verdict, hash seed) and keep home, Keras, matplotlib and temporary files in their
+    own folders; the zygote's hash seed is the unit's seed."""
+    seen = {}
+    for method in ("forkserver", "spawn"):
+        executor = LocalExecutor(start_method=method)
+        assert executor.describe()["start_method"] == method
+        spec = _spec(fixture_bench, "gh-fixture-nan", seed=1)
+        run_many([spec], tmp_path / method, executor, jobs=1)
+        record = records.latest(tmp_path / method)[spec.record_key("terminate_on_nan")]
+        assert record["status"] == "completed", record["error"]
+        unit = tmp_path / method / record["log_dir"]
+        _assert_homes_inside(unit)
+        stdout = (unit / "stdout.log").read_text()
+        verdict = record["verdict"]
+        verdict["stop"].pop("wall_s")  # the only figure that may differ
+        seen[method] = (json.loads((unit / "history.json").read_text())[0]["history"],
+                        verdict, re.search(r"hash: (-?\d+)", stdout).group(1))
+    assert seen["forkserver"] == seen["spawn"]
 
 
 def test_unit_environment_points_inside_the_unit_folder(tmp_path: Path, fixture_bench) -> None:
