@@ -94,6 +94,8 @@ class DeepLocalize(keras.callbacks.Callback):
             callbacks' ``on_train_end`` do not run). Either comes when the callback reads the
             batches run so far: within :data:`MAX_DELAY_S` seconds or ``RING_CALLS`` batches
             of the batch that fired, which the finding names (its ``wall_s`` is that batch's).
+            After ``"stop"``, a training that goes on (someone cleared ``stop_training``) gets
+            Keras' own step back at the finding's batch + ``RING_CALLS``, whenever the read.
             ``"record"`` lets training go on and keeps every distinct finding (the first
             occurrence of each code/layer/quantity/rule). Defaults to `"stop"`.
         window: Overrides N, the number of batches "unchanged" looks at (and the MDL window W
@@ -174,6 +176,7 @@ class DeepLocalize(keras.callbacks.Callback):
         self._epoch_steps = 0
         self._probe: Probe | None = None
         self._active = False
+        self._release_at = 0  # the step from which a stopped callback gives Keras its step back
 
     @property
     def verdict_code(self) -> str:
@@ -223,6 +226,9 @@ class DeepLocalize(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self._epoch_steps = batch + 1
         if not self._active or self._probe is None:
+            if self._probe is not None and (
+                    self._start_step + self.steps_run + batch + 1 >= self._release_at):
+                self._release()
             return
         now = time.perf_counter()
         self._ends.append(self._start_step + self.steps_run + batch + 1)
@@ -276,7 +282,7 @@ class DeepLocalize(keras.callbacks.Callback):
             wall = end_times[bisect.bisect_left(ends, step)] if ends and step <= ends[-1] else None
             found = self._report(hits, model, tables[event], step - base - 1, wall)
             if found and self.on_fault != "record":
-                self._act(found[0])
+                self._act(found[0], step)
                 return
             i = event + 1
 
@@ -341,11 +347,20 @@ class DeepLocalize(keras.callbacks.Callback):
                 break
         return new
 
-    def _act(self, finding: Finding) -> None:
+    def _act(self, finding: Finding, step: int) -> None:
+        """Stop checking and ask training to stop (or raise). Keras' own step comes back at
+        the first batch end at or after ``step + HOLD`` steps (``HOLD``: the ring's capacity in
+        steps), not at this read: the read's batch depends on time (:data:`MAX_DELAY_S`), and
+        the instrumented step does not round exactly as Keras' does, so a run that trains on
+        (the harness' shared runs) would otherwise not repeat its losses. Every read comes
+        within the ring's capacity of the batch that fired, so this is never earlier."""
         self._active = False
-        self._release()
         if self.on_fault == "raise":
+            self._release()
             raise FaultDetected(finding)
+        assert self._probe is not None
+        spe = max(1, int(getattr(self.model, "steps_per_execution", 1) or 1))
+        self._release_at = step + self._probe.ring_calls * spe
         self.model.stop_training = True
 
     def _release(self) -> None:

@@ -67,6 +67,43 @@ def test_shared_run_keeps_training_with_the_same_verdict(make_mlp, blobs):
     assert not Probe._active and "train_step" not in vars(model)
 
 
+class _Instrumented(keras.callbacks.Callback):
+    """Records, before each batch, whether the model trains with the instrumented step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[bool] = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.seen.append("train_step" in vars(self.model))
+
+
+def test_a_shared_run_gets_keras_step_back_at_a_batch_that_does_not_depend_on_time(
+        make_mlp, blobs, monkeypatch):
+    """Whether the callback reads its probes every batch or only at its ring's or the epoch's
+    end, Keras' own step comes back after the same batch (the finding's + RING_CALLS), so a
+    shared run trains on identically; only the stop request's batch follows the read."""
+    import localizer.deeplocalize as module
+
+    x, y = blobs
+    seen = {}
+    for delay in (0.0, 1e9):
+        monkeypatch.setattr(module, "MAX_DELAY_S", delay)
+        keras.utils.set_random_seed(0)
+        model = make_mlp(hidden_bias=-100.0)
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        watch = _Instrumented()
+        with FitInjector({"deeplocalize": DeepLocalizeDetector()}, passive=True) as injector:
+            history = model.fit(x, y, batch_size=8, epochs=5, verbose=0, callbacks=[watch])
+        instrumented = watch.seen
+        verdict = injector.verdicts()["deeplocalize"]
+        assert verdict.findings[0].iteration == 10
+        seen[delay] = (instrumented, history.history["loss"], verdict.stop.iteration)
+    assert seen[0.0][0] == seen[1e9][0] == [True] * (10 + RING_CALLS) + [False] * (80 - 42)
+    assert seen[0.0][1] == seen[1e9][1]
+    assert seen[0.0][2] == 10 and seen[1e9][2] == 16  # read at the end of the first epoch
+
+
 def test_findings_of_later_fits_use_program_wide_iterations(make_mlp, blobs):
     """A fault in the second fit call is reported after the batches of the first."""
     x, y = blobs
