@@ -84,7 +84,7 @@ def test_check_reports_patch_that_does_not_apply(bench: Path) -> None:
     script.write_text(script.read_text().replace("LEARNING_RATE = 1e6", "LEARNING_RATE = 1e7"))
     errors = check_case(bench, "gh-fixture-nan")
     assert len(errors) == 1
-    assert "hunk 1 does not apply at line 9" in errors[0]
+    assert "hunk 1 does not apply at line 23" in errors[0]
     assert "LEARNING_RATE = 1e6" in errors[0]
 
 
