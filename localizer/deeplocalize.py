@@ -15,17 +15,9 @@ import time
 import keras
 import numpy as np
 
-from localizer.evidence import hint_context, rule_evidence
-from localizer.findings import Finding, json_safe
-from localizer.hints import suggest
-from localizer.messages import (
-    CODES,
-    finding_code,
-    finding_phase,
-    finding_quantity,
-    finding_target,
-    message,
-)
+from localizer.compose import compose_finding
+from localizer.findings import Finding
+from localizer.messages import CODES, finding_code, finding_quantity
 from localizer.model_facts import LayerInfo, learning_rate, loss_info, optimizer_steps
 from localizer.plan import (
     PROFILE_QUANTITIES,
@@ -372,40 +364,12 @@ class DeepLocalize(keras.callbacks.Callback):
 
     def _finding(self, position: int | None, rule: str, table: np.ndarray, batch: int,
                  wall: float | None) -> Finding:
-        plan = self._plan
-        slot = Slot(LOSS) if position is None else plan.order[position]
-        info = self._layers[slot.layer] if slot.layer is not None else None
-        index = self._probe.index
-        row = table[index[slot]]
-        code = finding_code(slot, rule, info)
-        quantity = finding_quantity(slot, info)
-        evidence = rule_evidence(
-            rule, row, plan, position, self.settings,
-            self._model_evidence.get((position, rule)),
-        )
         history = self.trace.tables() if self.trace is not None and len(self.trace) else None
-        hint, reason = suggest(hint_context(
-            slot=slot, info=info, code=code, rule=rule, quantity=quantity, table=table,
-            previous=self._prev_table, history=history, plan=plan, index=index,
-            layers=self._layers, iteration=self.iterations, loss_name=self._loss_name,
-            from_logits=self._from_logits, learning_rate=learning_rate(self.model),
-        ))
-        evidence["hint"] = reason
-        target = finding_target(slot, rule, code, info)
-        where = f"at epoch {self._epoch}, batch {batch} (iteration {self.iterations})"
-        return Finding(
-            code=code,
-            message=message(code, rule, slot, info, row, evidence, self.settings, where),
-            target=target,
-            layer_index=info.index if info else None,
-            layer_name=info.name if info else None,
-            layer_class=info.cls if info else None,
-            phase=finding_phase(code, slot),
-            quantity=quantity,
-            epoch=self._epoch,
-            batch=batch,
-            iteration=self.iterations,
-            wall_s=round((wall or time.perf_counter()) - (self.started_at or 0.0), 6),
-            hint=hint,
-            evidence=json_safe(evidence),
+        return compose_finding(
+            self._plan, self.settings, self._layers, self._probe.index, position, rule, table,
+            model_evidence=self._model_evidence.get((position, rule)), previous=self._prev_table,
+            history=history, epoch=self._epoch, batch=batch, iteration=self.iterations,
+            wall_s=(wall or time.perf_counter()) - (self.started_at or 0.0),
+            loss_name=self._loss_name, from_logits=self._from_logits,
+            learning_rate=learning_rate(self.model),
         )
