@@ -4,9 +4,11 @@ The asker trains an MLP on scikit-learn's synthetic multi-label data (3 independ
 with a softmax output and mean squared error. Softmax makes the three outputs compete although
 several labels can be on at once, so the network learns little; independent sigmoids with binary
 cross-entropy are the right pair. The data generator runs offline (seeded here; the original
-was not). Accuracy is asked for as binary (per-label) accuracy, the meaning Keras 2 gave
-'accuracy' for the published numbers of the fixed model; Keras 3 would pick categorical accuracy,
-which is meaningless on multi-hot targets.
+was not). The original asked for 'accuracy', which Keras 2.2 resolved from the loss: categorical
+accuracy for this model's mean squared error over 3 outputs (the published 0.41 before the fix),
+binary accuracy for the fixed model's binary cross-entropy. The program names both explicitly:
+categorical accuracy under the log name 'accuracy' (what the paper's EarlyStopping(accuracy)
+watched) and binary (per-label) accuracy as 'binary_accuracy', which the case's oracle reads.
 """
 
 import keras
@@ -40,7 +42,10 @@ model.add(Activation("softmax"))
 model.compile(
     optimizer="sgd",
     loss="mean_squared_error",
-    metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+    metrics=[
+        keras.metrics.CategoricalAccuracy(name="accuracy"),
+        keras.metrics.BinaryAccuracy(name="binary_accuracy"),
+    ],
 )
 model.fit(
     X_train,
