@@ -18,7 +18,7 @@ program).
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +144,21 @@ def own_parent(folder: Path) -> Parent:
     )
 
 
+def suite_quick_profiles(root: Path) -> dict[str, dict[str, Any]]:
+    """``[suite_quick]`` of ``mutants/parents.toml``: per case parent, the quick profile its
+    mutants keep when the case's own quick profile has moved since the suite was measured
+    (``mutants/kills.json``), so that the committed mutants and their kill verdicts stay what
+    was measured and within the suite's cost cut."""
+    path = root / SELECTION_FILE
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("suite_quick", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CaseError(f"{path}: suite_quick: {exc}") from exc
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise CaseError(f"{path}: suite_quick: a table of case id = {{ parameter = value }}")
+    return {str(k): dict(v) for k, v in table.items()}
+
+
 def selected_case_parents(root: Path) -> list[str]:
     """The real cases ``mutants/parents.toml`` names as parents (each must qualify:
     :func:`is_case_parent`)."""
@@ -177,7 +192,17 @@ def find_parents(root: Path, ids: list[str] | None = None) -> list[Parent]:
         CaseError: an id names no parent, or a parent is malformed.
     """
     chosen = selected_case_parents(root)
-    parents = [case_parent(c) for c in load_cases(root, chosen) if is_case_parent(c)]
+    pinned = suite_quick_profiles(root)
+    unknown = sorted(set(pinned) - set(chosen))
+    if unknown:
+        raise CaseError(f"{root / SELECTION_FILE}: suite_quick: {unknown} are not case_parents")
+    parents = []
+    for case in load_cases(root, chosen):
+        if is_case_parent(case):
+            parent = case_parent(case)
+            if case.id in pinned:
+                parent = replace(parent, profiles={**parent.profiles, "quick": pinned[case.id]})
+            parents.append(parent)
     own = root / PARENTS_DIR
     if own.is_dir():
         parents += [own_parent(p) for p in sorted(own.iterdir())

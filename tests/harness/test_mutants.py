@@ -262,3 +262,26 @@ def test_data_operators_skip_a_fit_on_a_generator() -> None:
     operators = {m.operator for m in mutations(_parent(program, "binary", "g"))[0]}
     assert not operators & {"unscaled_inputs", "nan_inputs", "label_noise"}
     assert "learning_rate" in operators
+
+
+def _selection_copy(tmp_path: Path, extra: str) -> Path:
+    """A copy of the repository's real cases and parent selection, ``extra`` appended to it."""
+    for sub in ("bugs", "patches"):
+        shutil.copytree(REPO / sub, tmp_path / sub)
+    (tmp_path / "mutants").mkdir()
+    text = (REPO / "mutants" / "parents.toml").read_text()
+    (tmp_path / "mutants" / "parents.toml").write_text(text.split("[suite_quick]")[0] + extra)
+    return tmp_path
+
+
+def test_suite_quick_pins_a_case_parents_profile_and_names_a_wrong_entry(tmp_path: Path) -> None:
+    from harness.cases import CaseError
+
+    root = _selection_copy(tmp_path / "a", '[suite_quick]\nso-48385830 = { epochs = 7 }\n')
+    by_id = {p.id: p for p in find_parents(root)}
+    assert by_id["so-48385830"].profiles["quick"] == {"epochs": 7}
+    own = load_case(root, "so-48221692").params("quick", "patched")
+    assert by_id["so-48221692"].profiles["quick"] == own  # not pinned: the case's own
+    bad = _selection_copy(tmp_path / "b", '[suite_quick]\nso-38648195 = { epochs = 7 }\n')
+    with pytest.raises(CaseError, match=r"suite_quick: \['so-38648195'\] are not case_parents"):
+        find_parents(bad)
