@@ -144,33 +144,37 @@ def own_parent(folder: Path) -> Parent:
     )
 
 
+def _selection(root: Path, key: str, default: Any = None) -> Any:
+    """``key`` of ``mutants/parents.toml`` (``default`` when absent and not ``None``); an
+    unreadable file or a missing required key names the file and the key."""
+    path = root / SELECTION_FILE
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        return table[key] if default is None else table.get(key, default)
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise CaseError(f"{path}: {key}: {exc}") from exc
+
+
 def suite_quick_profiles(root: Path) -> dict[str, dict[str, Any]]:
     """``[suite_quick]`` of ``mutants/parents.toml``: per case parent, the quick profile its
     mutants keep when the case's own quick profile has moved since the suite was measured
     (``mutants/kills.json``), so that the committed mutants and their kill verdicts stay what
     was measured and within the suite's cost cut."""
-    path = root / SELECTION_FILE
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("suite_quick", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CaseError(f"{path}: suite_quick: {exc}") from exc
+    table = _selection(root, "suite_quick", {})
     if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
-        raise CaseError(f"{path}: suite_quick: a table of case id = {{ parameter = value }}")
+        raise CaseError(f"{root / SELECTION_FILE}: suite_quick: a table of case id = "
+                        "{ parameter = value }")
     return {str(k): dict(v) for k, v in table.items()}
 
 
 def selected_case_parents(root: Path) -> list[str]:
     """The real cases ``mutants/parents.toml`` names as parents (each must qualify:
     :func:`is_case_parent`)."""
-    path = root / SELECTION_FILE
-    try:
-        ids = tomllib.loads(path.read_text(encoding="utf-8"))["case_parents"]
-    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-        raise CaseError(f"{path}: case_parents: {exc}") from exc
+    ids = _selection(root, "case_parents")
     for case in load_cases(root, ids):
         if not is_case_parent(case):
-            raise CaseError(f"{path}: case_parents: {case.id} is not a healthy parent (it must "
-                            "be active, separate, and not the negative control)")
+            raise CaseError(f"{root / SELECTION_FILE}: case_parents: {case.id} is not a healthy "
+                            "parent (it must be active, separate, and not the negative control)")
     return list(ids)
 
 

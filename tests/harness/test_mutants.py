@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import check_case, discover, load_case
+from harness.cases import CaseError, check_case, discover, load_case
 from harness.mutants import OPERATORS
 from harness.mutants.generate import generate, mutant_id, mutations
 from harness.mutants.parents import Parent, find_parents
@@ -275,8 +275,6 @@ def _selection_copy(tmp_path: Path, extra: str) -> Path:
 
 
 def test_suite_quick_pins_a_case_parents_profile_and_names_a_wrong_entry(tmp_path: Path) -> None:
-    from harness.cases import CaseError
-
     root = _selection_copy(tmp_path / "a", '[suite_quick]\nso-48385830 = { epochs = 7 }\n')
     by_id = {p.id: p for p in find_parents(root)}
     assert by_id["so-48385830"].profiles["quick"] == {"epochs": 7}
