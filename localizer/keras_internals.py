@@ -39,6 +39,8 @@ KERAS_VERSION = "3.15.1"
 #:   its argument names (``x, y, y_pred, sample_weight, training``).
 #: - ``Trainer.compute_metrics``: builds and updates ``_compile_metrics``; the probe reads the
 #:   accuracy metric's counters around it and builds the metrics first, as it does.
+#: - ``BaseOptimizer.apply``: builds the optimizer on its first call (under its name scope);
+#:   :func:`build_training_state` does the same before the step is first traced.
 #: - ``nn._get_logits``: replaced by the ``keras2`` and ``tfkeras`` loss semantics.
 #: - ``LossFunctionWrapper.__init__``: keeps a loss function's keyword arguments
 #:   (``from_logits``) in ``_fn_kwargs``.
@@ -55,6 +57,8 @@ MIRRORED: dict[str, str] = {
         "13153b89c765b0d6e50e8d688cdcfa0b384c29c53b3bb576e276dff7cd71369d",
     "keras.src.trainers.trainer:Trainer.compute_metrics":
         "8c5a423878e01a48ad252c02b49475758cc934062152795e4e9ab7781eec5e5e",
+    "keras.src.optimizers.base_optimizer:BaseOptimizer.apply":
+        "43097be63b919d035bddf973cb3dac75e56b37f55dabb66c960254165e2f1477",
     "keras.src.backend.tensorflow.nn:_get_logits":
         "753de9fdd9c722ba7745ac9336e76f0cb79940c112aa048a385e3c4e4b1bcf7f",
     "keras.src.losses.losses:LossFunctionWrapper.__init__":
@@ -118,6 +122,47 @@ def build_compile_metrics(model: Any, y: Any, y_pred: Any) -> None:
     compiled = getattr(model, "_compile_metrics", None)
     if compiled is not None and not compiled.built:
         compiled.build(y, y_pred)
+
+
+def build_training_state(model: Any, data_spec: Any) -> bool:
+    """Create, before the train function is first traced, the variables Keras' step creates
+    while it is traced: the optimizer's (as ``BaseOptimizer.apply`` does on its first call) and
+    the compiled metrics' (as ``compute_metrics`` does, from ``y`` and ``y_pred``).
+
+    ``tf.function`` traces a function whose first trace created variables a second time; with
+    them created beforehand, the instrumented step is traced once. Their values are the same
+    (zeros); no random number is drawn. A model whose layers are not all built is left alone
+    (building them here would draw their initial weights outside the step).
+
+    Args:
+        model: The compiled, built model about to train.
+        data_spec: The ``element_spec`` of the iterator the train function reads.
+
+    Returns:
+        Whether anything was built.
+    """
+    import keras
+
+    if not model.built or not all(layer.built for layer in model.layers):
+        return False
+    changed = False
+    optimizer = getattr(model, "optimizer", None)
+    variables = list(model.trainable_weights)
+    if optimizer is not None and not optimizer.built and variables:
+        with keras.name_scope(optimizer.name, caller=optimizer):
+            optimizer.build(variables)
+        optimizer.built = True
+        changed = True
+    compiled = getattr(model, "_compile_metrics", None)
+    if compiled is not None and not compiled.built:
+        symbolic = keras.tree.map_structure(
+            lambda s: keras.KerasTensor(s.shape, s.dtype.name), data_spec
+        )
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(symbolic)
+        if y is not None:
+            compiled.build(y, model.compute_output_spec(x))
+            changed = True
+    return changed
 
 
 def wrap_compute_loss(

@@ -39,6 +39,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from localizer import keras_internals
 from localizer import step as instrumented
 from localizer.model_facts import (
     LayerInfo,
@@ -216,10 +217,25 @@ class Probe:
 
     def _wrap(self, compiled: Any) -> None:
         def train_function(iterator: Any) -> Any:
+            if not self._compiled.traced:
+                self._build_state(iterator)
             self._calls += 1
             return compiled(iterator)
 
         self.model.train_function = self._wrapper = train_function
+
+    def _build_state(self, iterator: Any) -> None:
+        """Before the first trace, create the optimizer's and the metrics' variables, so that
+        ``tf.function`` traces the instrumented step once, not twice
+        (:func:`keras_internals.build_training_state`). Where that cannot be done here, they
+        are created while the step is traced, as Keras does."""
+        spec = getattr(iterator, "element_spec", None)
+        if spec is None:
+            return
+        try:
+            keras_internals.build_training_state(self.model, spec)
+        except Exception:  # noqa: BLE001 - Keras builds them in the trace instead
+            pass
 
     def _detach(self) -> None:
         model = self.model

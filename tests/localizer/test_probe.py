@@ -243,3 +243,29 @@ def test_a_second_fit_reuses_the_instrumented_step(make_mlp, train, blobs, monke
     assert len(traces) > traced  # compile made a new Keras step: traced again
     model.save(tmp_path / "model.keras")
     assert keras.models.load_model(tmp_path / "model.keras").count_params() == model.count_params()
+
+
+def test_the_instrumented_step_is_traced_once(make_mlp, train, blobs, monkeypatch):
+    """The optimizer's and the compiled metrics' variables are created before the first trace,
+    so ``tf.function`` traces the instrumented step once (Keras' own step creates them while it
+    is traced and is therefore traced twice); a model whose layers are not built yet is left
+    to build inside the step, as before."""
+    from localizer import step as instrumented
+
+    traces = []
+    original = instrumented.train_step
+    monkeypatch.setattr(instrumented, "train_step",
+                        lambda *a, **k: traces.append(1) or original(*a, **k))
+    x, y = blobs
+    model = make_mlp()
+    cb = DeepLocalize(verbose=0)
+    train(model, x, y, callbacks=[cb], optimizer=keras.optimizers.Adam(0.01))
+    assert len(traces) == 1
+    assert cb.verdict_code == "CM" and cb.trace.series("accuracy", None, "n")[-1] > 0
+    assert model.optimizer.built and len(model.optimizer.variables) > 1
+
+    traces.clear()
+    unbuilt = keras.Sequential([keras.layers.Dense(8, activation="relu"),
+                                keras.layers.Dense(2, activation="softmax")])
+    train(unbuilt, x, y, callbacks=[DeepLocalize(verbose=0)], epochs=1)
+    assert len(traces) == 2
