@@ -219,17 +219,22 @@ def test_unbuilt_sequential_model_is_instrumented(train, blobs):
     assert cb.trace.series("weights", 0, "n")[-1] == 4 * 8 + 8
 
 
-def test_a_second_fit_reuses_the_instrumented_step(make_mlp, train, blobs, monkeypatch, tmp_path):
+@pytest.fixture
+def traces(monkeypatch) -> list[int]:
+    """One entry per trace of the instrumented step from here on."""
+    from localizer import step as instrumented
+
+    calls: list[int] = []
+    original = instrumented.train_step
+    monkeypatch.setattr(instrumented, "train_step",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    return calls
+
+
+def test_a_second_fit_reuses_the_instrumented_step(make_mlp, train, blobs, traces, tmp_path):
     """Tracing is paid once per model, as Keras pays its own: the next fit with DeepLocalize
     does not trace the instrumented step again and checks every batch from 1; compile makes a
     new step; the model still saves and loads."""
-    from localizer import DeepLocalize
-    from localizer import step as instrumented
-
-    traces = []
-    original = instrumented.train_step
-    monkeypatch.setattr(instrumented, "train_step",
-                        lambda *a, **k: traces.append(1) or original(*a, **k))
     x, y = blobs
     model = make_mlp()
     first, second = DeepLocalize(verbose=0), DeepLocalize(verbose=0)
@@ -245,17 +250,11 @@ def test_a_second_fit_reuses_the_instrumented_step(make_mlp, train, blobs, monke
     assert keras.models.load_model(tmp_path / "model.keras").count_params() == model.count_params()
 
 
-def test_the_instrumented_step_is_traced_once(make_mlp, train, blobs, monkeypatch):
+def test_the_instrumented_step_is_traced_once(make_mlp, train, blobs, traces):
     """The optimizer's and the compiled metrics' variables are created before the first trace,
     so ``tf.function`` traces the instrumented step once (Keras' own step creates them while it
     is traced and is therefore traced twice); a model whose layers are not built yet is left
     to build inside the step, as before."""
-    from localizer import step as instrumented
-
-    traces = []
-    original = instrumented.train_step
-    monkeypatch.setattr(instrumented, "train_step",
-                        lambda *a, **k: traces.append(1) or original(*a, **k))
     x, y = blobs
     model = make_mlp()
     cb = DeepLocalize(verbose=0)
