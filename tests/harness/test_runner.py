@@ -88,9 +88,14 @@ def test_failed_units_keep_logs_and_reason(failing_run) -> None:
 
 
 def test_hanging_unit_leaves_no_process(failing_run) -> None:
-    """The timeout kills the whole process group, forked children included."""
+    """The timeout kills the whole process group, forked children included.
+
+    Only this run's processes count (the unit folder is in the worker's command line): another
+    test session on the same machine may have its own hanging fixture alive at this moment."""
+    run_dir, _ = failing_run
     leftovers = [p for p in psutil.process_iter(["cmdline"])
-                 if "gh-fixture-hang" in " ".join(p.info["cmdline"] or [])]
+                 if "gh-fixture-hang" in (line := " ".join(p.info["cmdline"] or []))
+                 and str(run_dir) in line]
     assert leftovers == []
 
 
