@@ -15,7 +15,9 @@ A reference is a folder (the shipped one: ``benchmarks/reference/``, :data:`SHIP
   when its units ran), ``code_revision`` and ``tool_versions`` (tool -> version) the records
   were made with, and ``run_id``.
 
-The same run always packs into the same bytes.
+The same run always packs into the same bytes. A packed run is also read as a run: ``score``,
+``report`` and ``reproduce`` take its folder (:func:`run_records`), e.g. the full-profile run
+shipped in ``benchmarks/reproduction-full/``.
 
 Comparing (:func:`merge`; :func:`compare` for a whole run): for every case of the run,
 
@@ -40,20 +42,22 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from harness import records
-from harness.cases import Case, load_case
+from harness.cases import Case, CaseError, load_case
 from harness.envinfo import REPO_ROOT
 from harness.runner import RUN_FILE
 from harness.scoring import score
 from harness.spec import NO_TOOL
 
 __all__ = ["DEFAULT", "DIGESTS_FILE", "RECORDS_FILE", "SHIPPED", "SOURCE", "Comparison",
-           "Merged", "Reference", "compare", "load", "merge", "note", "pack", "score_against"]
+           "Merged", "Reference", "compare", "is_packed", "load", "merge", "note", "pack",
+           "run_records", "score_against"]
 
 #: The name that means the shipped reference (``--against reference``).
 DEFAULT = "reference"
@@ -208,6 +212,40 @@ def load(reference: str | Path | Reference = DEFAULT) -> Reference:
             found[key] = records.upgrade(record)
     return Reference(path, found, info, dict(meta["cases"]), meta.get("code_revision"),
                      dict(meta.get("tool_versions") or {}))
+
+
+def is_packed(path: Path) -> bool:
+    """Whether ``path`` is a packed run (what :func:`pack` writes), not a run folder."""
+    return (path / RECORDS_FILE).exists() and not (path / records.RECORDS_FILE).exists()
+
+
+def run_records(run_dir: Path, root: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The latest record per key of a run folder (:func:`harness.records.latest`) or of a
+    packed run (:func:`is_packed`).
+
+    For a packed run and a benchmark ``root``, the cases whose content changed since it was
+    packed (another digest: the program, the metadata, e.g. a new ``[[reproduction]]`` reason,
+    or the patch) or that are gone are named on stderr: their records are of the earlier
+    content. They are still read.
+    """
+    if not is_packed(run_dir):
+        return records.latest(run_dir)
+    ref = load(run_dir)
+    changed = [] if root is None else [
+        case_id for case_id, digest in sorted(ref.digests.items())
+        if _current_digest(root, case_id) != digest]
+    if changed:
+        print(f"deeplocalize: note: {run_dir} is a packed run; {len(changed)} case(s) changed "
+              f"since it was packed (their records are of the earlier content): "
+              f"{', '.join(changed)}", file=sys.stderr)
+    return ref.records
+
+
+def _current_digest(root: Path, case_id: str) -> str | None:
+    try:
+        return load_case(root, case_id).digest()
+    except CaseError:
+        return None
 
 
 class Merged(NamedTuple):

@@ -236,12 +236,12 @@ def read_run(run_dir: Path, root: Path, suite: str = "all"
     Raises:
         FileNotFoundError: The run has no records (of that suite).
     """
-    latest = records.latest(run_dir)
-    if not latest:
-        raise FileNotFoundError(f"{run_dir}: no records in {records.RECORDS_FILE}")
     path = run_dir / RUN_FILE
     info = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     planned = info.get("config") or {}
+    latest = reference.run_records(run_dir, root)
+    if not latest:
+        raise FileNotFoundError(f"{run_dir}: no records in {records.RECORDS_FILE}")
     ids = {r["case_id"] for r in latest.values()} | set(planned.get("case_ids", []))
     cases = {c.id: c for c in load_cases(root, sorted(ids))}
     if suite != "all":

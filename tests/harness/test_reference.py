@@ -172,6 +172,26 @@ def test_another_profile_is_refused(ref: Path, bench: Path, tmp_path: Path) -> N
         scores(run_dir, root=bench, against=ref)
 
 
+def test_a_packed_run_reads_as_the_run(ref: Path, bench: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """``score``, ``reproduce`` and ``report`` take a packed run's folder: the same scores as
+    the source run; a case changed since packing is named on stderr and still read."""
+    source = tmp_path / "source" / "fixture"
+    assert reference.is_packed(ref) and not reference.is_packed(source)
+    assert scores(ref, root=bench).raw == scores(source, root=bench).raw
+    metadata = bench / "bugs" / CASE / "case.toml"
+    metadata.write_text(metadata.read_text() + "\n# a reason added since packing\n")
+    common = ["--bench-root", str(bench)]
+    assert main([*common, "reproduce", str(ref), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["columns"]
+    assert f"1 case(s) changed since it was packed (their records are of the earlier " \
+           f"content): {CASE}" in captured.err
+    assert main([*common, "report", str(ref), "--format", "md", "--out",
+                 str(tmp_path / "r")]) == 0
+    assert CASE in (tmp_path / "r" / "report.md").read_text()
+
+
 # --- a plugin tool run alone, against a reference of a built-in tool (real units) -------------
 
 PLUGIN_ROOT = TESTS / "fixtures" / "plugin"
