@@ -136,15 +136,19 @@ def write_run_json(run_dir: Path, config: RunConfig, executor: Executor,
                    rejected: dict[str, str] | None = None) -> None:
     """Write ``run.json`` atomically; on resume keep the first start time and add this session.
 
+    ``config`` is this session's configuration; ``invocations`` keeps every session's (a run
+    resumed with other arguments, e.g. more seeds or fewer cases, says so).
     ``rejected``: case id -> why its metadata could not be loaded (those cases did not run).
     """
     path = run_dir / RUN_FILE
     previous = json.loads(path.read_text()) if path.exists() else {}
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    asked = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(config).items()}
     info = {
         "schema_version": records.SCHEMA_VERSION,
         "run_id": config.run_id,
-        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(config).items()},
+        "config": asked,
+        "invocations": [*previous.get("invocations", []), {"at": now, "config": asked}],
         "executor": executor.describe(),
         "env": environment(),
         "harness": git_revision(),

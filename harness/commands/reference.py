@@ -43,7 +43,8 @@ def _reference(args: argparse.Namespace, root: Path) -> int:
     config = ref.info.get("config") or {}
     units = Counter(r["tool"] for r in ref.records.values())
     print(f"reference {ref.path}: run {ref.run_id}, code revision {ref.code_revision or '?'}, "
-          f"profile {config.get('profile', '?')}, seeds {config.get('seeds', '?')}, "
+          f"profile {config.get('profile', '?')}, "
+          f"seeds {sorted({r['seed'] for r in ref.records.values()})}, "
           f"{len(ref.digests)} case(s), {len(ref.records)} record(s)")
     for tool in ref.tools:
         print(f"  {tool:<26} v{ref.tool_versions.get(tool) or '?':<4} {units[tool]} record(s)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -81,6 +82,17 @@ def test_run_json_is_replaced_atomically(tmp_path: Path) -> None:
     info = json.loads((tmp_path / "run.json").read_text())
     assert (tmp_path / "run.json").stat().st_ino != first
     assert len(info["sessions"]) == 2 and info["code_revision"]
+    assert [i["config"]["seeds"] for i in info["invocations"]] == [[0], [0]]
+
+
+def test_run_json_keeps_every_sessions_arguments(tmp_path: Path) -> None:
+    """A run resumed with other arguments keeps what each session asked for; ``config`` is the
+    last session's."""
+    write_run_json(tmp_path, _config(), FakeExecutor())
+    write_run_json(tmp_path, dataclasses.replace(_config(), seeds=(0, 1, 2)), FakeExecutor())
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert [i["config"]["seeds"] for i in info["invocations"]] == [[0], [0, 1, 2]]
+    assert info["config"]["seeds"] == [0, 1, 2] and len(info["sessions"]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
 
 
