@@ -17,7 +17,7 @@ A reference is a folder (the shipped one: ``benchmarks/reference/``, :data:`SHIP
 
 The same run always packs into the same bytes. A packed run is also read as a run: ``score``,
 ``report`` and ``reproduce`` take its folder (:func:`run_records`), e.g. the full-profile run
-shipped in ``benchmarks/reproduction-full/``.
+shipped in ``benchmarks/reference-full/``.
 
 Comparing (:func:`merge`; :func:`compare` for a whole run): for every case of the run,
 

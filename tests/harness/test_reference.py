@@ -192,6 +192,20 @@ def test_a_packed_run_reads_as_the_run(ref: Path, bench: Path, tmp_path: Path,
     assert CASE in (tmp_path / "r" / "report.md").read_text()
 
 
+def test_the_shipped_full_profile_run_reads_as_a_run() -> None:
+    """``benchmarks/reference-full`` (the full profile's buggy programs, 3 seeds, scripts/
+    reproduce-full) loads and scores against the paper in every column it compares."""
+    full = reference.SHIPPED.parent / "reference-full"
+    ref = reference.load(full)
+    assert ref.info["config"]["profile"] == "full"
+    assert {r["seed"] for r in ref.records.values()} == {0, 1, 2}
+    assert {r["variant"] for r in ref.records.values()} == {"buggy"}
+    columns = scores(full).raw["reproduction"]["columns"]
+    assert set(columns) == {"terminate_on_nan", "early_stopping_loss", "early_stopping_accuracy",
+                            "keras_union", "deeplocalize"}
+    assert all(c["agree"] + c["differ"] + c["undecided"] == c["cases"] for c in columns.values())
+
+
 # --- a plugin tool run alone, against a reference of a built-in tool (real units) -------------
 
 PLUGIN_ROOT = TESTS / "fixtures" / "plugin"
