@@ -28,6 +28,15 @@ def _record(run_dir: Path, spec: RunSpec) -> dict:
     return records.latest(run_dir)[spec.record_key("terminate_on_nan")]
 
 
+def _cmdline(process: psutil.Process) -> str:
+    """The process' command line; "" for one that is gone or a zombie (a child of the zygote
+    that just ended, e.g. an earlier unit's worker, is a zombie until the zygote reaps it)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def test_a_unit_whose_zygote_dies_ends_and_the_next_gets_a_new_zygote(tmp_path: Path) -> None:
     """Killing the zygote ends the unit it forked (its watchdog sees its parent go) long before
     the unit's deadline; the executor then starts a new zygote for the next unit."""
@@ -41,7 +50,7 @@ def test_a_unit_whose_zygote_dies_ends_and_the_next_gets_a_new_zygote(tmp_path: 
         server = executor._servers[0]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until the hang unit's worker runs
-            if any("gh-fixture-hang" in " ".join(p.cmdline())
+            if any("gh-fixture-hang" in _cmdline(p)
                    for p in psutil.Process(server._proc.pid).children()):
                 break
             time.sleep(0.2)
