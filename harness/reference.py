@@ -49,15 +49,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from harness import records
-from harness.cases import Case, CaseError, load_case
+from harness.cases import Case, load_case
 from harness.envinfo import REPO_ROOT
 from harness.runner import RUN_FILE
 from harness.scoring import score
 from harness.spec import NO_TOOL
 
 __all__ = ["DEFAULT", "DIGESTS_FILE", "RECORDS_FILE", "SHIPPED", "SOURCE", "Comparison",
-           "Merged", "Reference", "compare", "is_packed", "load", "merge", "note", "pack",
-           "run_records", "score_against"]
+           "Merged", "Reference", "compare", "is_packed", "load", "merge", "note", "note_changed",
+           "pack", "run_records", "score_against"]
 
 #: The name that means the shipped reference (``--against reference``).
 DEFAULT = "reference"
@@ -99,6 +99,11 @@ class Reference:
     def tools(self) -> list[str]:
         """The tools it has records of, sorted."""
         return sorted({r["tool"] for r in self.records.values()})
+
+    def stale(self, cases: Mapping[str, Case]) -> list[str]:
+        """The cases of ``cases`` that changed since it was made (another digest), sorted."""
+        return sorted(c for c, case in cases.items()
+                      if c in self.digests and self.digests[c] != case.digest())
 
 
 def _one(values: Iterable[Any], what: str, run_dir: Path) -> Any:
@@ -219,33 +224,24 @@ def is_packed(path: Path) -> bool:
     return (path / RECORDS_FILE).exists() and not (path / records.RECORDS_FILE).exists()
 
 
-def run_records(run_dir: Path, root: Path | None = None) -> dict[str, dict[str, Any]]:
+def run_records(run_dir: Path) -> tuple[dict[str, dict[str, Any]], Reference | None]:
     """The latest record per key of a run folder (:func:`harness.records.latest`) or of a
-    packed run (:func:`is_packed`).
-
-    For a packed run and a benchmark ``root``, the cases whose content changed since it was
-    packed (another digest: the program, the metadata, e.g. a new ``[[reproduction]]`` reason,
-    or the patch) or that are gone are named on stderr: their records are of the earlier
-    content. They are still read.
-    """
+    packed run (:func:`is_packed`), and the packed run itself (``None`` for a run folder)."""
     if not is_packed(run_dir):
-        return records.latest(run_dir)
-    ref = load(run_dir)
-    changed = [] if root is None else [
-        case_id for case_id, digest in sorted(ref.digests.items())
-        if _current_digest(root, case_id) != digest]
+        return records.latest(run_dir), None
+    packed = load(run_dir)
+    return packed.records, packed
+
+
+def note_changed(packed: Reference | None, cases: Mapping[str, Case]) -> None:
+    """Name on stderr the cases of ``cases`` that changed since ``packed`` was packed (another
+    digest: the program, the metadata, e.g. a new ``[[reproduction]]`` reason, or the patch):
+    their records are of the earlier content, and are still read. Nothing for ``None``."""
+    changed = packed.stale(cases) if packed else []
     if changed:
-        print(f"deeplocalize: note: {run_dir} is a packed run; {len(changed)} case(s) changed "
-              f"since it was packed (their records are of the earlier content): "
+        print(f"deeplocalize: note: {packed.path} is a packed run; {len(changed)} case(s) "
+              f"changed since it was packed (their records are of the earlier content): "
               f"{', '.join(changed)}", file=sys.stderr)
-    return ref.records
-
-
-def _current_digest(root: Path, case_id: str) -> str | None:
-    try:
-        return load_case(root, case_id).digest()
-    except CaseError:
-        return None
 
 
 class Merged(NamedTuple):
@@ -272,8 +268,7 @@ def merge(run_records: Mapping[str, Mapping[str, Any]], reference: Reference,
         ``"source": "reference"``), the stale cases and the tools added (both sorted).
     """
     planned = planned or {}
-    stale = sorted(c for c, case in cases.items()
-                   if c in reference.digests and reference.digests[c] != case.digest())
+    stale = reference.stale(cases)
     own = {r["tool"] for r in run_records.values()} | set(planned.get("tools") or ())
     variants = {r["variant"] for r in run_records.values()} | set(planned.get("variants") or ())
     merged = {k: dict(r) for k, r in run_records.items() if r["case_id"] not in stale}

@@ -239,11 +239,12 @@ def read_run(run_dir: Path, root: Path, suite: str = "all"
     path = run_dir / RUN_FILE
     info = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     planned = info.get("config") or {}
-    latest = reference.run_records(run_dir, root)
+    latest, packed = reference.run_records(run_dir)
     if not latest:
         raise FileNotFoundError(f"{run_dir}: no records in {records.RECORDS_FILE}")
     ids = {r["case_id"] for r in latest.values()} | set(planned.get("case_ids", []))
     cases = {c.id: c for c in load_cases(root, sorted(ids))}
+    reference.note_changed(packed, cases)
     if suite != "all":
         cases = {k: c for k, c in cases.items() if c.suite == suite}
         latest = {k: r for k, r in latest.items() if r["case_id"] in cases}
