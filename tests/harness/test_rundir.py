@@ -83,6 +83,7 @@ def test_run_json_is_replaced_atomically(tmp_path: Path) -> None:
     assert (tmp_path / "run.json").stat().st_ino != first
     assert len(info["sessions"]) == 2 and info["code_revision"]
     assert [i["config"]["seeds"] for i in info["invocations"]] == [[0], [0]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
 
 
 def test_run_json_keeps_every_sessions_arguments(tmp_path: Path) -> None:
@@ -93,7 +94,6 @@ def test_run_json_keeps_every_sessions_arguments(tmp_path: Path) -> None:
     info = json.loads((tmp_path / "run.json").read_text())
     assert [i["config"]["seeds"] for i in info["invocations"]] == [[0], [0, 1, 2]]
     assert info["config"]["seeds"] == [0, 1, 2] and len(info["sessions"]) == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
 
 
 def test_failed_run_json_write_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
